@@ -1,0 +1,103 @@
+"""The in-memory catalog a process serves from: every discovery body pre-encoded.
+
+A :class:`Snapshot` is immutable and rebuilt whole when the catalog or the live numbers
+change, then swapped in with one assignment; the request path only looks things up.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections.abc import Iterable
+
+import msgspec
+
+from routeyard.api import wire
+from routeyard.models import Catalog, Model
+
+_encoder = msgspec.json.Encoder(decimal_format="number")
+GZIP_MIN_BYTES = 860
+
+
+class Body:
+    """An encoded response body with its ETag and, on demand, its gzip form."""
+
+    __slots__ = ("data", "etag", "_gzipped")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.etag = '"' + hashlib.blake2b(data, digest_size=12).hexdigest() + '"'
+        self._gzipped: bytes | None = None
+
+    @property
+    def gzipped(self) -> bytes | None:
+        """The gzip form, or None for bodies too small to be worth compressing."""
+        if len(self.data) < GZIP_MIN_BYTES:
+            return None
+        if self._gzipped is None:
+            self._gzipped = gzip.compress(self.data, compresslevel=6, mtime=0)
+        return self._gzipped
+
+
+def encode(value: object) -> bytes:
+    return _encoder.encode(value)
+
+
+class ModelEntry:
+    __slots__ = ("model", "full", "anonymous", "listing", "parameters", "output_modalities")
+
+    def __init__(self, model: Model, full: Body, anonymous: Body, listing: bytes | None) -> None:
+        self.model = model
+        self.full = full  # with latency and throughput, for callers with a key
+        self.anonymous = anonymous  # latency and throughput null
+        self.listing = listing  # the /models entry, None when not listed
+        self.parameters = frozenset(wire.supported_parameters(model))
+        self.output_modalities = frozenset(model.output_modalities)
+
+
+class Snapshot:
+    """Everything the discovery API serves, for one catalog version and live state."""
+
+    def __init__(self, catalog: Catalog, live: dict[tuple[str, str], wire.Live] | None = None,
+                 *, version: int = 0) -> None:
+        live = live or {}
+        self.version = version
+        self.catalog = catalog
+        providers = catalog.provider_map()
+        self.models: dict[str, ModelEntry] = {}
+        listed: list[ModelEntry] = []
+        for m in sorted(catalog.models, key=lambda m: (-m.created, m.id)):
+            full = Body(encode(wire.endpoints_response(m, providers, live, with_performance=True)))
+            has_perf = any(
+                (live.get((m.id, e.tag)) or {}).get(k) is not None
+                for e in m.endpoints for k in ("latency_last_30m", "throughput_last_30m")
+            )
+            anonymous = Body(encode(
+                wire.endpoints_response(m, providers, live, with_performance=False)
+            )) if has_perf else full
+            listing = wire.model(m)
+            entry = ModelEntry(m, full, anonymous, encode(listing) if listing else None)
+            self.models[m.id.lower()] = entry
+            if entry.listing is not None:
+                listed.append(entry)
+        self.listed = listed  # newest first, as OpenRouter lists them
+        self.models_body = self.models_page(listed)
+        self.count_body = Body(encode({"data": {"count": len(listed)}}))
+        self.providers_body = Body(encode({"data": [
+            wire.provider(p) for p in sorted(catalog.providers, key=lambda p: p.slug)
+        ]}))
+        self.endpoint_count = sum(len(m.endpoints) for m in catalog.models)
+
+    @staticmethod
+    def models_page(entries: Iterable[ModelEntry], *, total: int | None = None,
+                    next_link: str | None = None) -> Body:
+        chosen = list(entries)
+        items = b",".join(e.listing for e in chosen if e.listing is not None)
+        tail = encode({"next": next_link})
+        count = len(chosen) if total is None else total
+        return Body(
+            b'{"data":[' + items + b'],"links":' + tail + b',"total_count":' + str(count).encode() + b"}"
+        )
+
+    def lookup(self, model_id: str) -> ModelEntry | None:
+        return self.models.get(model_id.lower())

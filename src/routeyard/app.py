@@ -1,0 +1,146 @@
+"""The ASGI application: ``create_app(settings, store=...)``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import secrets
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from routeyard import logs
+from routeyard.api.http import CORS_HEADERS, error_response
+from routeyard.api.routes import routes
+from routeyard.config import Settings
+from routeyard.errors import APIError, StoreUnavailable, error_body
+from routeyard.runtime import Runtime
+from routeyard.service import prepare
+from routeyard.store import Store
+
+log = logging.getLogger("routeyard")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+HTTP_MESSAGES = {
+    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+    405: "Method Not Allowed", 413: "Request body too large", 414: "URI Too Long",
+    429: "Too Many Requests", 431: "Request Header Fields Too Large",
+    500: "Internal Server Error", 503: "Service Unavailable",
+}
+
+
+class RequestContext:
+    """Outermost layer: a request id on every response, CORS preflight, and a last-resort
+    500 in the envelope whose cause is logged with that id (never sent to the client)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                text = value.decode("latin-1")
+                request_id = text if _REQUEST_ID.fullmatch(text) else None
+                break
+        if request_id is None:
+            request_id = secrets.token_hex(8)
+        scope.setdefault("state", {})["request_id"] = request_id
+        header = (b"x-request-id", request_id.encode())
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message["headers"] = [*message.get("headers", []), header]
+            await send(message)
+
+        if scope["method"] == "OPTIONS" and scope["path"].startswith("/api/"):
+            response = Response(status_code=204, headers=CORS_HEADERS)
+            await response(scope, receive, send_with_id)
+            return
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("unhandled error", extra={"request_id": request_id,
+                                                    "path": scope.get("path")})
+            if not started:
+                await send_with_id({
+                    "type": "http.response.start", "status": 500,
+                    "headers": [(b"content-type", b"application/json")],
+                })
+                await send_with_id({
+                    "type": "http.response.body", "body": error_body(500, "Internal Server Error"),
+                })
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, APIError)
+    headers = {"www-authenticate": "Bearer"} if exc.status == 401 else None
+    return error_response(exc.status, exc.message, exc.metadata, headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    message = HTTP_MESSAGES.get(exc.status_code, "Error")
+    return error_response(exc.status_code, message, None, dict(exc.headers or {}))
+
+
+async def _unavailable(request: Request, exc: Exception) -> Response:
+    log.error("database unavailable: %s", exc,
+              extra={"request_id": request.scope.get("state", {}).get("request_id")})
+    return error_response(503, "Service Unavailable: the database cannot be reached")
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None) -> ASGIApp:
+    """The routeyard ASGI app. The store is prepared and the catalog loaded at startup."""
+    settings = settings or Settings.load()
+    owns_store = store is None
+    store = store or Store(settings.resolved_database_url)
+    runtime = Runtime(settings, store)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        logs.setup(settings.log_level, settings.log_format)
+        for line in await asyncio.to_thread(prepare, store, settings):
+            log.info(line)
+        await asyncio.to_thread(runtime.load)
+        task = asyncio.create_task(runtime.run())
+        try:
+            yield {}
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await runtime.close()
+            if owns_store:
+                store.dispose()
+
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={
+            APIError: _api_error,
+            HTTPException: _http_error,
+            StoreUnavailable: _unavailable,
+        },
+    )
+    app.state.runtime = runtime
+    outer = RequestContext(app)
+    outer.runtime = runtime  # type: ignore[attr-defined]
+    return outer
+
+
+def create_app_from_env() -> ASGIApp:
+    """Factory for server workers: settings from ROUTEYARD_* environment variables."""
+    return create_app(Settings.load())

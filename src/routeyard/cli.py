@@ -1,0 +1,250 @@
+"""The command line: thin click commands over the store, the catalog and the server.
+
+Heavy imports happen inside the commands so that ``routeyard --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from routeyard.config import SETTINGS, Settings
+from routeyard.errors import RouteyardError
+
+if TYPE_CHECKING:
+    from routeyard.store import Store
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        return Settings.load(**{k: v for k, v in overrides.items() if v is not None})
+    except RouteyardError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _store(settings: Settings, *, migrate_empty: bool = True) -> Store:
+    from routeyard.store import Store
+
+    store = Store(settings.resolved_database_url)
+    try:
+        store.ensure_schema(migrate_empty=migrate_empty)
+    except RouteyardError as exc:
+        raise click.ClickException(str(exc)) from None
+    return store
+
+
+def _guard(fn: F) -> F:
+    """Turn routeyard's own errors into clean CLI errors (no traceback)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except RouteyardError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _help_settings(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    for s in SETTINGS:
+        default = s.default if s.default != "" else "(empty)"
+        click.echo(f"{s.env}  [{s.type.__name__}, default: {default}]")
+        click.echo(f"    {s.help}")
+    ctx.exit()
+
+
+@click.group(invoke_without_command=True)
+@click.version_option(package_name="routeyard")
+@click.option("--help-settings", is_flag=True, expose_value=False, is_eager=True,
+              callback=_help_settings, help="List every setting with its env var and default.")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """routeyard: serve OpenRouter's discovery API from a catalog you own.
+
+    With no command, runs `serve`.
+    """
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(serve)
+
+
+@main.command()
+@click.option("--host", help="Address to listen on [ROUTEYARD_HOST].")
+@click.option("--port", type=int, help="Port to listen on [ROUTEYARD_PORT].")
+@click.option("--workers", type=int, help="Worker processes [ROUTEYARD_WORKERS].")
+@click.option("--public/--no-public", "public_discovery", default=None,
+              help="Serve discovery without a key [ROUTEYARD_PUBLIC_DISCOVERY].")
+def serve(host: str | None = None, port: int | None = None, workers: int | None = None,
+          public_discovery: bool | None = None) -> None:
+    """Serve the API (migrates an empty database and loads the starter catalog)."""
+    from routeyard.server import serve as run
+    from routeyard.service import prepare
+
+    settings = _settings(host=host, port=port, workers=workers, public_discovery=public_discovery)
+    store = _store(settings, migrate_empty=True)
+    try:
+        for line in prepare(store, settings):
+            click.echo(f"routeyard: {line}", err=True)
+        models = store.count_models()
+        keys = [k for k in store.list_keys() if k.revoked_at is None]
+    except RouteyardError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        store.dispose()
+    base = f"http://{settings.host}:{settings.port}"
+    click.echo(f"routeyard: {models} models in {settings.resolved_database_url}", err=True)
+    click.echo(f"routeyard: serving {base}/api/v1 (OpenAPI: {base}/api/v1/openapi.json)", err=True)
+    if not keys and not settings.public_discovery:
+        click.echo("routeyard: no API key yet; create one in another shell with\n"
+                   "    routeyard keys create --name me", err=True)
+    click.echo("routeyard: try\n    curl -H \"Authorization: Bearer $KEY\" "
+               f"{base}/api/v1/models/qwen/qwen3-235b-a22b-thinking-2507/endpoints", err=True)
+    run(settings)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@_guard
+def db_upgrade() -> None:
+    """Migrate the database to this version's schema (backs up a SQLite file first)."""
+    from routeyard.store import Store
+
+    store = Store(_settings().resolved_database_url)
+    before = store.current_revision()
+    backup = store.upgrade()
+    if backup:
+        click.echo(f"backed up the database to {backup}")
+    click.echo(f"schema: {before or 'empty'} -> {store.current_revision()}")
+
+
+@db.command("status")
+@_guard
+def db_status() -> None:
+    """Show the schema revision and whether it is current."""
+    from routeyard.store import Store
+
+    store = Store(_settings().resolved_database_url)
+    click.echo(f"{store.schema_status()} (revision {store.current_revision()}, "
+               f"head {store.head_revision()})")
+
+
+@main.group()
+def keys() -> None:
+    """API keys."""
+
+
+@keys.command("create")
+@click.option("--name", required=True, help="A name to recognise the key by.")
+@click.option("--admin", is_flag=True, help="Admin scope (may change the catalog).")
+@_guard
+def keys_create(name: str, admin: bool) -> None:
+    """Create a key and print it once, alone on the last line."""
+    store = _store(_settings())
+    key, record = store.create_key(name, "admin" if admin else "read")
+    click.echo(f"created {record.scope} key {record.id} ({record.prefix}…) named {name!r}; "
+               "it is shown only now:")
+    click.echo(key)
+
+
+@keys.command("list")
+@_guard
+def keys_list() -> None:
+    """List keys: id, name, prefix, scope, created, last used, revoked."""
+    import time
+
+    def fmt(ts: int | None) -> str:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ts)) if ts else "-"
+
+    store = _store(_settings())
+    rows = store.list_keys()
+    click.echo(f"{'id':>4}  {'name':<20} {'prefix':<18} {'scope':<6} {'created':<20} "
+               f"{'last used':<20} revoked")
+    for r in rows:
+        click.echo(f"{r.id:>4}  {r.name[:20]:<20} {r.prefix:<18} {r.scope:<6} "
+                   f"{fmt(r.created_at):<20} {fmt(r.last_used_at):<20} {fmt(r.revoked_at)}")
+
+
+@keys.command("revoke")
+@click.argument("key_id_or_prefix")
+@_guard
+def keys_revoke(key_id_or_prefix: str) -> None:
+    """Revoke a key by id or prefix; every server refuses it within a second."""
+    store = _store(_settings())
+    record = store.revoke_key(key_id_or_prefix)
+    click.echo(f"revoked key {record.id} ({record.prefix}…) named {record.name!r}")
+
+
+@main.group()
+def catalog() -> None:
+    """The catalog: starter, export, apply."""
+
+
+def _print_diff(diff: Any, *, verbose: bool = False) -> None:
+    for label in ("created", "updated", "pruned"):
+        for item in getattr(diff, label):
+            click.echo(f"{label:>9}  {item}")
+    click.echo(f"{len(diff.created)} created, {len(diff.updated)} updated, "
+               f"{len(diff.unchanged)} unchanged, {len(diff.pruned)} pruned")
+
+
+@catalog.command("load-starter")
+@click.option("--prune", is_flag=True, help="Remove what the starter catalog does not hold.")
+@click.option("--overwrite", is_flag=True, help="Overwrite operator edits (disabled flags).")
+@_guard
+def catalog_load_starter(prune: bool, overwrite: bool) -> None:
+    """(Re)load the bundled starter catalog."""
+    from routeyard.service import load_starter
+
+    _print_diff(load_starter(_store(_settings()), prune=prune, overwrite=overwrite))
+
+
+@catalog.command("export")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this file instead of stdout.")
+@_guard
+def catalog_export(output: str | None) -> None:
+    """Write the catalog as a routeyard catalog file (TOML)."""
+    from routeyard.catalog.declarative import dump
+
+    text = dump(_store(_settings()).read_catalog(), source="routeyard catalog export")
+    if output:
+        with open(output, "w", encoding="utf-8") as f:
+            f.write(text)
+    else:
+        sys.stdout.write(text)
+
+
+@catalog.command("apply")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--prune", is_flag=True, help="Delete what the file does not declare.")
+@click.option("--dry-run", is_flag=True, help="Show the diff, change nothing.")
+@click.option("--overwrite", is_flag=True, help="Overwrite operator edits (disabled flags).")
+@_guard
+def catalog_apply(file: str, prune: bool, dry_run: bool, overwrite: bool) -> None:
+    """Make the database match a routeyard catalog file."""
+    from routeyard.catalog.declarative import read_file
+
+    store = _store(_settings())
+    known = [p.slug for p in store.read_catalog().providers]
+    parsed = read_file(file, known_providers=known)
+    diff = store.apply_catalog(parsed, prune=prune, overwrite=overwrite, dry_run=dry_run,
+                               source=f"routeyard:{file}")
+    _print_diff(diff)
+    if dry_run:
+        click.echo("dry run: nothing was changed")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,122 @@
+"""Settings, declared once.
+
+Each :class:`Setting` has a name, a type, a default and help text. That one list drives the
+environment variables (``ROUTEYARD_<NAME>``), the CLI's ``--help-settings``, the docs
+(``docs/settings.md``) and a test that checks every setting is documented. Precedence:
+command-line flag > environment variable > default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from routeyard.errors import ConfigError
+
+ENV_PREFIX = "ROUTEYARD_"
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    name: str
+    type: type
+    default: Any
+    help: str
+    choices: tuple[str, ...] = ()
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("database_url", str, "",
+            "SQLAlchemy database URL (sqlite:///path or postgresql+psycopg://user@host/db). "
+            "Empty: a SQLite file routeyard.db in the data directory."),
+    Setting("data_dir", str, "data",
+            "Directory for the default SQLite database; created by serve."),
+    Setting("host", str, "127.0.0.1", "Address serve listens on."),
+    Setting("port", int, 8000, "Port serve listens on."),
+    Setting("workers", int, 1, "Worker processes serve runs."),
+    Setting("public_discovery", bool, False,
+            "Serve the discovery API (models, endpoints, providers) without a key. Callers "
+            "without a key then get null latency and throughput, as on OpenRouter."),
+    Setting("load_starter", bool, True,
+            "Fill an empty catalog with the bundled starter catalog when serve starts."),
+    Setting("cache_control", str, "s-maxage=300, stale-while-revalidate=600",
+            "Cache-Control header of discovery responses (OpenRouter's own value by default)."),
+    Setting("refresh_interval", float, 1.0,
+            "Seconds between checks for catalog and key changes made by other processes."),
+    Setting("log_level", str, "info", "Log level.",
+            choices=("debug", "info", "warning", "error")),
+    Setting("log_format", str, "text", "Log line format.", choices=("text", "json")),
+)
+SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+
+
+def _convert(setting: Setting, raw: Any) -> Any:
+    if setting.type is bool:
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in {"1", "true", "yes", "on"}:
+            return True
+        if text in {"0", "false", "no", "off", ""}:
+            return False
+        raise ConfigError(f"{setting.env}: expected true or false, got {raw!r}")
+    try:
+        value = setting.type(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{setting.env}: expected {setting.type.__name__}, got {raw!r}"
+        ) from None
+    if setting.choices and value not in setting.choices:
+        raise ConfigError(f"{setting.env}: expected one of {', '.join(setting.choices)}, got {raw!r}")
+    return value
+
+
+class Settings:
+    """Resolved settings: attribute access by setting name."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self._values = dict(values)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def replace(self, **changes: Any) -> Settings:
+        values = dict(self._values)
+        for name, raw in changes.items():
+            values[name] = _convert(SETTINGS_BY_NAME[name], raw)
+        return Settings(values)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self._values)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return str(self.database_url)
+        return "sqlite:///" + str(Path(self.data_dir).resolve() / "routeyard.db")
+
+    @classmethod
+    def load(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for setting in SETTINGS:
+            if overrides.get(setting.name) is not None:
+                values[setting.name] = _convert(setting, overrides[setting.name])
+            elif setting.env in env:
+                values[setting.name] = _convert(setting, env[setting.env])
+            else:
+                values[setting.name] = setting.default
+        unknown = set(overrides) - set(SETTINGS_BY_NAME)
+        if unknown:
+            raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
+        return cls(values)

@@ -1,0 +1,117 @@
+"""One exception tree, and the one OpenRouter error envelope.
+
+::
+
+    RouteyardError
+    ├── ConfigError            a setting has a bad value
+    ├── StoreError             the database failed
+    │   ├── StoreUnavailable   it cannot be reached (503 on the API)
+    │   └── SchemaOutOfDate    it needs ``routeyard db upgrade``
+    ├── CatalogError           a catalog file or payload is invalid (names file, path, problem)
+    ├── KeyNotFound            no API key matches an id or prefix
+    └── APIError               an HTTP error answered in the envelope
+        ├── BadRequest (400), Unauthorized (401), Forbidden (403), NotFound (404),
+        ├── MethodNotAllowed (405), PayloadTooLarge (413), Conflict (409)
+        └── ServiceUnavailable (503)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+
+class RouteyardError(Exception):
+    """Base of every error routeyard raises on purpose."""
+
+
+class ConfigError(RouteyardError):
+    pass
+
+
+class StoreError(RouteyardError):
+    pass
+
+
+class StoreUnavailable(StoreError):
+    pass
+
+
+class SchemaOutOfDate(StoreError):
+    pass
+
+
+class KeyNotFound(RouteyardError):
+    pass
+
+
+class CatalogError(RouteyardError):
+    """Invalid catalog input. ``problems`` lists ``(where, what)`` pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        lines = [f"{where}: {what}" for where, what in problems[:20]]
+        if len(problems) > 20:
+            lines.append(f"... and {len(problems) - 20} more problems")
+        super().__init__("\n".join(lines))
+
+
+class APIError(RouteyardError):
+    status = 500
+    default_message = "Internal Server Error"
+
+    def __init__(self, message: str | None = None, metadata: dict[str, Any] | None = None) -> None:
+        self.message = message or self.default_message
+        self.metadata = metadata
+        super().__init__(self.message)
+
+
+class BadRequest(APIError):
+    status = 400
+    default_message = "Bad Request"
+
+
+class Unauthorized(APIError):
+    status = 401
+    default_message = "No auth credentials found"
+
+
+class Forbidden(APIError):
+    status = 403
+    default_message = "Forbidden"
+
+
+class NotFound(APIError):
+    status = 404
+    default_message = "Not Found"
+
+
+class MethodNotAllowed(APIError):
+    status = 405
+    default_message = "Method Not Allowed"
+
+
+class Conflict(APIError):
+    status = 409
+    default_message = "Conflict"
+
+
+class PayloadTooLarge(APIError):
+    status = 413
+    default_message = "Request body too large"
+
+
+class ServiceUnavailable(APIError):
+    status = 503
+    default_message = "Service Unavailable"
+
+
+_encoder = msgspec.json.Encoder()
+
+
+def error_body(code: int, message: str, metadata: dict[str, Any] | None = None) -> bytes:
+    """The OpenRouter error envelope; ``code`` equals the HTTP status."""
+    return _encoder.encode(
+        {"error": {"code": code, "message": message, "metadata": metadata}, "user_id": None}
+    )

@@ -1,0 +1,62 @@
+"""API keys: generation, storage form (prefix + hash), verification.
+
+A key looks like ``sk-ry-v1-<64 hex>``. The database keeps only its first 16 characters
+(the *prefix*, shown by ``keys list`` and accepted by ``keys revoke``) and a SHA-256 hash.
+Keys carry 256 random bits, so a fast unsalted hash is safe (no dictionary to try);
+verification compares hashes with :func:`hmac.compare_digest`, and an unknown key costs
+the same hash as a known one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+import msgspec
+
+KEY_PREFIX = "sk-ry-v1-"
+PREFIX_LENGTH = len(KEY_PREFIX) + 8
+SCOPES = ("read", "admin")
+
+
+class KeyRecord(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    name: str
+    prefix: str
+    key_hash: str
+    scope: str
+    created_at: int
+    last_used_at: int | None = None
+    revoked_at: int | None = None
+
+
+def generate_key() -> str:
+    return KEY_PREFIX + secrets.token_hex(32)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def key_prefix(key: str) -> str:
+    return key[:PREFIX_LENGTH]
+
+
+class KeyRing:
+    """The active keys of one moment, for verification on the request path."""
+
+    def __init__(self, records: list[KeyRecord]) -> None:
+        self._by_prefix = {r.prefix: r for r in records if r.revoked_at is None}
+
+    def __len__(self) -> int:
+        return len(self._by_prefix)
+
+    def verify(self, key: str) -> KeyRecord | None:
+        """The record of an active key, or ``None``. Work does not depend on the key."""
+        digest = hash_key(key)
+        record = self._by_prefix.get(key_prefix(key))
+        expected = record.key_hash if record is not None else "0" * 64
+        if hmac.compare_digest(digest, expected) and record is not None:
+            return record
+        return None

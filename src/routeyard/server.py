@@ -1,0 +1,30 @@
+"""Running the app under Granian (one or more worker processes)."""
+
+from __future__ import annotations
+
+import os
+
+from routeyard.config import Settings
+
+
+def serve(settings: Settings) -> None:
+    """Serve until interrupted. Workers rebuild settings from the environment, so every
+    resolved setting is exported as ROUTEYARD_* first."""
+    from granian.constants import Interfaces
+    from granian.server import Server
+
+    for name, value in settings.as_dict().items():
+        os.environ["ROUTEYARD_" + name.upper()] = str(value).lower() if isinstance(value, bool) else str(value)
+    os.environ["ROUTEYARD_DATABASE_URL"] = settings.resolved_database_url
+    server = Server(
+        "routeyard.app:create_app_from_env",
+        address=settings.host,
+        port=int(settings.port),
+        interface=Interfaces.ASGI,
+        workers=int(settings.workers),
+        factory=True,
+        log_level=settings.log_level,  # type: ignore[arg-type]
+        log_access=False,
+        websockets=False,
+    )
+    server.serve()

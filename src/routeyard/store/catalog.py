@@ -1,0 +1,280 @@
+"""Catalog SQL: read the whole catalog, and make the database match a catalog."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from routeyard.models import Catalog, Endpoint, Model, Pricing, Provider, ToolChoice
+from routeyard.store.tables import PRICE_COLUMNS, endpoints, models, providers
+
+# Fields the operator owns: a re-import keeps the database's value unless told to overwrite.
+OPERATOR_FIELDS = ("disabled",)
+
+
+class Diff(msgspec.Struct, kw_only=True):
+    """What a catalog write did (or, on a dry run, would do), by kind and natural key."""
+
+    created: list[str] = msgspec.field(default_factory=list)
+    updated: list[str] = msgspec.field(default_factory=list)
+    unchanged: list[str] = msgspec.field(default_factory=list)
+    pruned: list[str] = msgspec.field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.pruned)
+
+
+# -- rows <-> domain -------------------------------------------------------------------
+
+
+def provider_row(p: Provider) -> dict[str, Any]:
+    return {
+        "slug": p.slug,
+        "name": p.name,
+        "privacy_policy_url": p.privacy_policy_url,
+        "terms_of_service_url": p.terms_of_service_url,
+        "status_page_url": p.status_page_url,
+        "base_url": p.base_url,
+        "api_key_env": p.api_key_env,
+        "probe_completion": p.probe_completion,
+    }
+
+
+def model_row(m: Model) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "id_lower": m.id.lower(),
+        "canonical_slug": m.canonical_slug,
+        "name": m.name,
+        "created": m.created,
+        "description": m.description,
+        "hugging_face_id": m.hugging_face_id,
+        "tokenizer": m.tokenizer,
+        "instruct_type": m.instruct_type,
+        "modality": m.modality,
+        "input_modalities": list(m.input_modalities),
+        "output_modalities": list(m.output_modalities),
+        "knowledge_cutoff": m.knowledge_cutoff,
+        "expiration_date": m.expiration_date,
+        "default_parameters": m.default_parameters,
+    }
+
+
+def endpoint_row(model_id: str, position: int, e: Endpoint) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "model_id": model_id,
+        "provider_slug": e.provider,
+        "tag": e.tag,
+        "position": position,
+        "context_length": e.context_length,
+        "max_completion_tokens": e.max_completion_tokens,
+        "max_prompt_tokens": e.max_prompt_tokens,
+        "quantization": e.quantization,
+        "supported_parameters": list(e.supported_parameters),
+        "supports_implicit_caching": e.supports_implicit_caching,
+        "service_tier": e.service_tier,
+        "supports_tool_choice": (
+            msgspec.to_builtins(e.supports_tool_choice) if e.supports_tool_choice else None
+        ),
+        "native_tools": e.native_tools,
+        "supports_diarization": e.supports_diarization,
+        "is_moderated": e.is_moderated,
+        "disabled": e.disabled,
+        "provider_model_id": e.provider_model_id,
+        "source": e.source,
+        "imported_at": e.imported_at,
+    }
+    for name in PRICE_COLUMNS:
+        row[f"price_{name}"] = getattr(e.pricing, name)
+    return row
+
+
+def _provider(row: Any) -> Provider:
+    return Provider(
+        slug=row.slug,
+        name=row.name,
+        privacy_policy_url=row.privacy_policy_url,
+        terms_of_service_url=row.terms_of_service_url,
+        status_page_url=row.status_page_url,
+        base_url=row.base_url,
+        api_key_env=row.api_key_env,
+        probe_completion=bool(row.probe_completion),
+    )
+
+
+def _endpoint(row: Any) -> Endpoint:
+    tool_choice = row.supports_tool_choice
+    return Endpoint(
+        provider=row.provider_slug,
+        tag=row.tag,
+        context_length=int(row.context_length),
+        pricing=Pricing(**{name: getattr(row, f"price_{name}") for name in PRICE_COLUMNS}),
+        max_completion_tokens=row.max_completion_tokens,
+        max_prompt_tokens=row.max_prompt_tokens,
+        quantization=row.quantization,
+        supported_parameters=tuple(row.supported_parameters),
+        supports_implicit_caching=bool(row.supports_implicit_caching),
+        service_tier=row.service_tier,
+        supports_tool_choice=ToolChoice(**tool_choice) if tool_choice is not None else None,
+        native_tools=dict(row.native_tools),
+        supports_diarization=bool(row.supports_diarization),
+        is_moderated=bool(row.is_moderated),
+        disabled=bool(row.disabled),
+        provider_model_id=row.provider_model_id,
+        source=row.source,
+        imported_at=row.imported_at,
+    )
+
+
+def _model(row: Any, eps: tuple[Endpoint, ...]) -> Model:
+    return Model(
+        id=row.id,
+        canonical_slug=row.canonical_slug,
+        name=row.name,
+        created=int(row.created),
+        description=row.description,
+        hugging_face_id=row.hugging_face_id,
+        tokenizer=row.tokenizer,
+        instruct_type=row.instruct_type,
+        modality=row.modality,
+        input_modalities=tuple(row.input_modalities),
+        output_modalities=tuple(row.output_modalities),
+        knowledge_cutoff=row.knowledge_cutoff,
+        expiration_date=row.expiration_date,
+        default_parameters=row.default_parameters,
+        endpoints=eps,
+    )
+
+
+# -- reading ---------------------------------------------------------------------------
+
+
+def read_catalog(conn: Connection) -> Catalog:
+    """The whole catalog, models by id, endpoints in serving order."""
+    provs = tuple(_provider(r) for r in conn.execute(sa.select(providers).order_by(providers.c.slug)))
+    by_model: dict[str, list[Endpoint]] = {}
+    for row in conn.execute(
+        sa.select(endpoints).order_by(endpoints.c.model_id, endpoints.c.position, endpoints.c.id)
+    ):
+        by_model.setdefault(row.model_id, []).append(_endpoint(row))
+    mods = tuple(
+        _model(r, tuple(by_model.get(r.id, ())))
+        for r in conn.execute(sa.select(models).order_by(models.c.id))
+    )
+    return Catalog(providers=provs, models=mods)
+
+
+# -- writing ---------------------------------------------------------------------------
+
+
+def _same(row: Any, values: dict[str, Any]) -> bool:
+    return all(getattr(row, key) == value for key, value in values.items())
+
+
+def apply_catalog(
+    conn: Connection,
+    catalog: Catalog,
+    *,
+    now: int,
+    prune: bool = False,
+    overwrite: bool = False,
+    source: str | None = None,
+) -> Diff:
+    """Make the database hold ``catalog`` (upsert by natural key) in the caller's transaction.
+
+    Providers are keyed by slug, models by id, endpoints by (model id, tag). Rows not in
+    ``catalog`` are kept unless ``prune``. Operator-owned fields (``disabled``) keep their
+    database value unless ``overwrite``. Endpoint ``source``/``imported_at`` are set from
+    ``source``/``now`` where the catalog leaves them empty.
+    """
+    diff = Diff()
+    existing_p = {r.slug: r for r in conn.execute(sa.select(providers))}
+    for p in catalog.providers:
+        values = provider_row(p)
+        key = f"provider {p.slug}"
+        old = existing_p.get(p.slug)
+        if old is None:
+            conn.execute(sa.insert(providers).values(**values, source=source, updated_at=now))
+            diff.created.append(key)
+        elif _same(old, values):
+            diff.unchanged.append(key)
+        else:
+            conn.execute(
+                sa.update(providers).where(providers.c.slug == p.slug)
+                .values(**values, source=source or old.source, updated_at=now)
+            )
+            diff.updated.append(key)
+
+    existing_m = {r.id: r for r in conn.execute(sa.select(models))}
+    existing_e: dict[tuple[str, str], Any] = {
+        (r.model_id, r.tag): r for r in conn.execute(sa.select(endpoints))
+    }
+    declared_e: set[tuple[str, str]] = set()
+    for m in catalog.models:
+        values = model_row(m)
+        key = f"model {m.id}"
+        old_m = existing_m.get(m.id)
+        if old_m is None:
+            conn.execute(sa.insert(models).values(**values, source=source, updated_at=now))
+            diff.created.append(key)
+        elif _same(old_m, values):
+            diff.unchanged.append(key)
+        else:
+            conn.execute(
+                sa.update(models).where(models.c.id == m.id)
+                .values(**values, source=source or old_m.source, updated_at=now)
+            )
+            diff.updated.append(key)
+        for position, e in enumerate(m.endpoints):
+            declared_e.add((m.id, e.tag))
+            values = endpoint_row(m.id, position, e)
+            key = f"endpoint {m.id} {e.tag}"
+            old_e = existing_e.get((m.id, e.tag))
+            if old_e is None:
+                values["source"] = values["source"] or source
+                values["imported_at"] = values["imported_at"] or now
+                conn.execute(sa.insert(endpoints).values(**values, updated_at=now))
+                diff.created.append(key)
+                continue
+            if not overwrite:
+                for name in OPERATOR_FIELDS:
+                    values[name] = getattr(old_e, name)
+            # Provenance changes alone do not make an endpoint "updated".
+            values["source"] = values["source"] or old_e.source
+            values["imported_at"] = values["imported_at"] or old_e.imported_at
+            compared = {k: v for k, v in values.items() if k not in ("source", "imported_at")}
+            if _same(old_e, compared):
+                diff.unchanged.append(key)
+                continue
+            values["source"] = e.source or source or old_e.source
+            values["imported_at"] = e.imported_at or now
+            conn.execute(
+                sa.update(endpoints).where(endpoints.c.id == old_e.id).values(**values, updated_at=now)
+            )
+            diff.updated.append(key)
+
+    if prune:
+        declared_m = {m.id for m in catalog.models}
+        for (model_id, tag), row in existing_e.items():
+            if (model_id, tag) not in declared_e:
+                conn.execute(sa.delete(endpoints).where(endpoints.c.id == row.id))
+                diff.pruned.append(f"endpoint {model_id} {tag}")
+        for model_id in existing_m:
+            if model_id not in declared_m:
+                conn.execute(sa.delete(models).where(models.c.id == model_id))
+                diff.pruned.append(f"model {model_id}")
+        declared_p = {p.slug for p in catalog.providers}
+        declared_p |= {e.provider for m in catalog.models for e in m.endpoints}
+        for slug in existing_p:
+            if slug not in declared_p:
+                conn.execute(sa.delete(providers).where(providers.c.slug == slug))
+                diff.pruned.append(f"provider {slug}")
+    return diff
+
+
+def count_models(conn: Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(models)).scalar_one())

@@ -1,0 +1,244 @@
+"""The database handle: engine, schema status and migrations, state counters.
+
+All SQL lives in this package. :class:`Store` is the one object the rest of routeyard
+talks to; catalog, key and health statements live in sibling modules and are reached
+through it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from routeyard.errors import SchemaOutOfDate, StoreError, StoreUnavailable
+from routeyard.keys import KeyRecord, generate_key, hash_key, key_prefix
+from routeyard.models import Catalog
+from routeyard.store import catalog as store_catalog
+from routeyard.store import keys as store_keys
+from routeyard.store import tables
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+STATE_NAMES = ("catalog", "keys")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise StoreError(f"invalid database URL: {exc}") from None
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(parsed, connect_args={"timeout": 10})
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return sa.create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def now() -> int:
+    return int(time.time())
+
+
+class Store:
+    """routeyard's database."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise StoreUnavailable(f"database unavailable: {exc.orig.__class__.__name__}") from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise StoreUnavailable(f"database unavailable: {exc.orig.__class__.__name__}") from exc
+
+    # -- schema ------------------------------------------------------------------------
+
+    def head_revision(self) -> str:
+        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+        assert head is not None
+        return head
+
+    def current_revision(self) -> str | None:
+        with self.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def schema_status(self) -> str:
+        """``empty``, ``current`` or ``outdated`` (``unknown`` for a revision we don't know)."""
+        current = self.current_revision()
+        if current is None:
+            with self.connect() as conn:
+                names = set(sa.inspect(conn).get_table_names())
+            return "empty" if not names & {t.name for t in tables.metadata.sorted_tables} else "unknown"
+        if current == self.head_revision():
+            return "current"
+        script = ScriptDirectory.from_config(alembic_config())
+        known = {rev.revision for rev in script.walk_revisions()}
+        return "outdated" if current in known else "unknown"
+
+    def upgrade(self, revision: str = "head") -> str | None:
+        """Migrate to ``revision``. A SQLite file is copied aside first; returns the backup."""
+        backup = self._backup_sqlite()
+        with self.engine.begin() as conn:
+            command.upgrade(alembic_config(conn), revision)
+        return backup
+
+    def _backup_sqlite(self) -> str | None:
+        if self.dialect != "sqlite":
+            return None
+        database = self.engine.url.database
+        if not database or database == ":memory:" or not Path(database).exists():
+            return None
+        if self.current_revision() is None:
+            return None
+        target = f"{database}.{time.strftime('%Y%m%d-%H%M%S')}.bak"
+        shutil.copyfile(database, target)
+        return target
+
+    def ensure_schema(self, *, migrate_empty: bool = True) -> str:
+        """Make sure the schema is usable: migrate an empty database, refuse an old one."""
+        status = self.schema_status()
+        if status == "empty" and migrate_empty:
+            self.upgrade()
+            return "migrated"
+        if status == "current":
+            return "current"
+        if status == "outdated":
+            raise SchemaOutOfDate(
+                f"the database schema is at revision {self.current_revision()}, "
+                f"this routeyard needs {self.head_revision()}: run `routeyard db upgrade` "
+                "(a SQLite database is backed up first)"
+            )
+        raise SchemaOutOfDate(
+            "the database holds tables routeyard does not know or a newer schema "
+            f"({self.current_revision()}); use a newer routeyard or another database"
+        )
+
+    # -- state counters ----------------------------------------------------------------
+
+    def versions(self) -> dict[str, int]:
+        """The change counters (``catalog``, ``keys``): cheap enough to poll every second."""
+        try:
+            with self.connect() as conn:
+                rows = conn.execute(sa.select(tables.state.c.name, tables.state.c.version))
+                found = {name: int(version) for name, version in rows}
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable(f"database unavailable: {exc.__class__.__name__}") from exc
+        return {name: found.get(name, 0) for name in STATE_NAMES}
+
+    @staticmethod
+    def bump(conn: Connection, name: str) -> None:
+        updated = conn.execute(
+            sa.update(tables.state)
+            .where(tables.state.c.name == name)
+            .values(version=tables.state.c.version + 1)
+        )
+        if updated.rowcount == 0:
+            conn.execute(sa.insert(tables.state).values(name=name, version=1))
+
+    # -- catalog -----------------------------------------------------------------------
+
+    def read_catalog(self) -> Catalog:
+        with self.connect() as conn:
+            return store_catalog.read_catalog(conn)
+
+    def apply_catalog(
+        self,
+        catalog: Catalog,
+        *,
+        prune: bool = False,
+        overwrite: bool = False,
+        dry_run: bool = False,
+        source: str | None = None,
+    ) -> store_catalog.Diff:
+        """Make the database match ``catalog`` in one transaction (rolled back on dry run)."""
+        with self.transaction() as conn:
+            diff = store_catalog.apply_catalog(
+                conn, catalog, now=now(), prune=prune, overwrite=overwrite, source=source
+            )
+            if dry_run:
+                conn.rollback()
+            elif diff.changed:
+                self.bump(conn, "catalog")
+        return diff
+
+    def count_models(self) -> int:
+        with self.connect() as conn:
+            return store_catalog.count_models(conn)
+
+    # -- keys --------------------------------------------------------------------------
+
+    def create_key(self, name: str, scope: str) -> tuple[str, KeyRecord]:
+        """A new key and its record; the key itself is returned once and never stored."""
+        key = generate_key()
+        with self.transaction() as conn:
+            record = store_keys.insert_key(
+                conn, name=name, prefix=key_prefix(key), key_hash=hash_key(key), scope=scope,
+                now=now(),
+            )
+            self.bump(conn, "keys")
+        return key, record
+
+    def list_keys(self) -> list[KeyRecord]:
+        with self.connect() as conn:
+            return store_keys.list_keys(conn)
+
+    def revoke_key(self, id_or_prefix: str) -> KeyRecord:
+        with self.transaction() as conn:
+            record = store_keys.find_key(conn, id_or_prefix)
+            store_keys.revoke_key(conn, record.id, now())
+            self.bump(conn, "keys")
+            return store_keys.find_key(conn, str(record.id))
+
+    def touch_keys(self, last_used: dict[int, int]) -> None:
+        if last_used:
+            with self.transaction() as conn:
+                store_keys.touch_keys(conn, sorted(last_used.items()))

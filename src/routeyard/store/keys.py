@@ -1,0 +1,65 @@
+"""API key SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from routeyard.errors import KeyNotFound
+from routeyard.keys import KEY_PREFIX, KeyRecord, key_prefix
+from routeyard.store.tables import api_keys
+
+
+def _record(row: sa.Row[tuple[object, ...]]) -> KeyRecord:
+    m = row._mapping
+    return KeyRecord(
+        id=int(m["id"]), name=m["name"], prefix=m["prefix"], key_hash=m["key_hash"],
+        scope=m["scope"], created_at=int(m["created_at"]), last_used_at=m["last_used_at"],
+        revoked_at=m["revoked_at"],
+    )
+
+
+def insert_key(conn: Connection, *, name: str, prefix: str, key_hash: str, scope: str, now: int) -> KeyRecord:
+    result = conn.execute(
+        sa.insert(api_keys).values(
+            name=name, prefix=prefix, key_hash=key_hash, scope=scope, created_at=now
+        ).returning(*api_keys.c)
+    )
+    return _record(result.one())
+
+
+def list_keys(conn: Connection) -> list[KeyRecord]:
+    return [_record(r) for r in conn.execute(sa.select(api_keys).order_by(api_keys.c.id))]
+
+
+def find_key(conn: Connection, id_or_prefix: str) -> KeyRecord:
+    query = sa.select(api_keys)
+    if id_or_prefix.isdigit():
+        query = query.where(api_keys.c.id == int(id_or_prefix))
+    else:
+        prefix = key_prefix(id_or_prefix) if id_or_prefix.startswith(KEY_PREFIX) else id_or_prefix
+        query = query.where(api_keys.c.prefix == prefix)
+    row = conn.execute(query).first()
+    if row is None:
+        raise KeyNotFound(f"no key with id or prefix {id_or_prefix!r}")
+    return _record(row)
+
+
+def revoke_key(conn: Connection, key_id: int, now: int) -> None:
+    conn.execute(
+        sa.update(api_keys).where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+def touch_keys(conn: Connection, last_used: Iterable[tuple[int, int]]) -> None:
+    """Record last-used times, batched; never moves a time backwards."""
+    for key_id, at in last_used:
+        conn.execute(
+            sa.update(api_keys)
+            .where(api_keys.c.id == key_id)
+            .where(sa.or_(api_keys.c.last_used_at.is_(None), api_keys.c.last_used_at < at))
+            .values(last_used_at=at)
+        )
