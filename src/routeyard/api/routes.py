@@ -92,7 +92,7 @@ async def list_models(request: Request) -> Response:
     outputs = _csv(request.query_params.get("output_modalities"))
     offset = _int_param(request, "offset", 0) or 0
     limit = _int_param(request, "limit", None)
-    if not params and not outputs and offset == 0 and limit is None:
+    if not params and not outputs and offset == 0 and (limit is None or limit >= len(snapshot.listed)):
         return _send(request, snapshot.models_body)
     entries = snapshot.listed
     if params:

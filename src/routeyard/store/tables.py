@@ -94,6 +94,7 @@ endpoints = sa.Table(
     sa.Column("updated_at", sa.BigInteger, nullable=False),
     sa.UniqueConstraint("model_id", "tag", name="uq_endpoints_model_id_tag"),
 )
+sa.Index("ix_endpoints_provider_slug", endpoints.c.provider_slug)
 
 api_keys = sa.Table(
     "api_keys",

@@ -1,0 +1,25 @@
+"""Index endpoints by provider (provider pages, provider deletes).
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-25
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("endpoints") as batch:
+        batch.create_index("ix_endpoints_provider_slug", ["provider_slug"])
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("endpoints") as batch:
+        batch.drop_index("ix_endpoints_provider_slug")

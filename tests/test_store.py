@@ -1,0 +1,127 @@
+"""The schema: migrations on both databases, refusal of an old schema, catalog writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from routeyard.catalog.declarative import parse_text, read_starter
+from routeyard.errors import SchemaOutOfDate
+from routeyard.store import Store
+from routeyard.store.tables import metadata
+from tests.conftest import run_cli
+
+MINI = """
+format = "routeyard-catalog"
+version = 1
+[[providers]]
+slug = "chutes"
+name = "Chutes"
+[[models]]
+id = "qwen/qwen3-235b-a22b-thinking-2507"
+name = "Qwen: Qwen3 235B A22B Thinking 2507"
+created = 1753449557
+[[models.endpoints]]
+provider = "chutes"
+context_length = 262144
+[models.endpoints.pricing]
+prompt = "0.0000001179"
+completion = "12.50"
+"""
+
+
+def test_empty_database_is_migrated_to_head(database_url: str) -> None:
+    store = Store(database_url)
+    assert store.schema_status() == "empty"
+    assert store.ensure_schema() == "migrated"
+    assert store.current_revision() == store.head_revision()
+    assert store.schema_status() == "current"
+    store.dispose()
+
+
+def test_migrated_schema_matches_table_definitions(store: Store) -> None:
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
+
+
+def test_database_at_first_revision_is_refused_then_upgraded(database_url: str) -> None:
+    store = Store(database_url)
+    store.upgrade("0001")
+    assert store.schema_status() == "outdated"
+    with pytest.raises(SchemaOutOfDate, match="routeyard db upgrade"):
+        store.ensure_schema()
+    store.upgrade()
+    assert store.schema_status() == "current"
+    store.dispose()
+
+
+def test_serve_refuses_out_of_date_schema_and_names_the_fix(database_url: str) -> None:
+    store = Store(database_url)
+    store.upgrade("0001")
+    store.dispose()
+    proc = run_cli(database_url, "serve", "--port", "1", check=False)
+    assert proc.returncode != 0
+    assert "routeyard db upgrade" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    out = run_cli(database_url, "db", "upgrade")
+    assert "0001 -> 0002" in out.stdout
+    assert "current" in run_cli(database_url, "db", "status").stdout
+
+
+def test_sqlite_upgrade_backs_up_the_file_first(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'r.db'}")
+    store.upgrade("0001")
+    backup = store.upgrade()
+    assert backup is not None and Path(backup).exists()
+    store.dispose()
+
+
+def test_apply_is_idempotent_and_keeps_prices_exact(store: Store) -> None:
+    catalog = parse_text(MINI, "mini.toml")
+    first = store.apply_catalog(catalog)
+    assert len(first.created) == 3
+    second = store.apply_catalog(catalog)
+    assert not second.changed and len(second.unchanged) == 3
+    read = store.read_catalog()
+    pricing = read.models[0].endpoints[0].pricing
+    assert (pricing.prompt, pricing.completion) == ("0.0000001179", "12.50")
+    assert store.versions()["catalog"] == 1
+
+
+def test_operator_disabled_flag_survives_reapply_unless_overwrite(store: Store) -> None:
+    store.apply_catalog(parse_text(MINI, "mini.toml"))
+    disabled = parse_text(MINI.replace("context_length = 262144", "context_length = 262144\ndisabled = true"), "mini.toml")
+    assert store.read_catalog().models[0].endpoints[0].disabled is False
+    store.apply_catalog(disabled, overwrite=True)
+    assert store.read_catalog().models[0].endpoints[0].disabled is True
+    diff = store.apply_catalog(parse_text(MINI, "mini.toml"))
+    assert not diff.changed
+    assert store.read_catalog().models[0].endpoints[0].disabled is True
+
+
+def test_dry_run_and_prune(store: Store) -> None:
+    store.apply_catalog(read_starter())
+    before = store.read_catalog()
+    diff = store.apply_catalog(parse_text(MINI, "mini.toml"), prune=True, dry_run=True)
+    assert diff.pruned and store.read_catalog() == before
+    store.apply_catalog(parse_text(MINI, "mini.toml"), prune=True)
+    after = store.read_catalog()
+    assert [m.id for m in after.models] == ["qwen/qwen3-235b-a22b-thinking-2507"]
+    assert [p.slug for p in after.providers] == ["chutes"]
+
+
+def test_foreign_keys_are_enforced(store: Store) -> None:
+    with pytest.raises(sa.exc.IntegrityError):
+        with store.engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO endpoints (model_id, provider_slug, tag, position, context_length,"
+                " supported_parameters, supports_implicit_caching, native_tools,"
+                " supports_diarization, is_moderated, disabled, updated_at, price_prompt,"
+                " price_completion) VALUES ('no/model', 'nobody', 'x', 0, 1, '[]', false, '{}',"
+                " false, false, false, 0, '0', '0')"
+            ))
