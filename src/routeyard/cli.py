@@ -88,8 +88,10 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
     from routeyard.server import serve as run
     from routeyard.service import prepare
 
+    from routeyard.store import Store
+
     settings = _settings(host=host, port=port, workers=workers, public_discovery=public_discovery)
-    store = _store(settings, migrate_empty=True)
+    store = Store(settings.resolved_database_url)
     try:
         for line in prepare(store, settings):
             click.echo(f"routeyard: {line}", err=True)
@@ -100,7 +102,7 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
     finally:
         store.dispose()
     base = f"http://{settings.host}:{settings.port}"
-    click.echo(f"routeyard: {models} models in {settings.resolved_database_url}", err=True)
+    click.echo(f"routeyard: {models} models in {store.safe_url}", err=True)
     click.echo(f"routeyard: serving {base}/api/v1 (OpenAPI: {base}/api/v1/openapi.json)", err=True)
     if not keys and not settings.public_discovery:
         click.echo("routeyard: no API key yet; create one in another shell with\n"
