@@ -71,6 +71,14 @@ def architecture(m: Model) -> dict[str, Any]:
     }
 
 
+def listing_architecture(m: Model) -> dict[str, Any]:
+    """``/models`` architecture: ``tokenizer`` is optional there but not nullable."""
+    out = architecture(m)
+    if out["tokenizer"] is None:
+        del out["tokenizer"]
+    return out
+
+
 def endpoints_response(m: Model, providers: dict[str, Provider],
                        live: dict[tuple[str, str], Live], *, with_performance: bool) -> dict[str, Any]:
     return {
@@ -125,7 +133,7 @@ def model(m: Model) -> dict[str, Any] | None:
         "created": m.created,
         "description": m.description,
         "context_length": top.context_length,
-        "architecture": architecture(m),
+        "architecture": listing_architecture(m),
         "pricing": pricing(top),
         "top_provider": {
             "context_length": top.context_length,
