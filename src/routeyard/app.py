@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from routeyard import logs
 from routeyard.api.http import CORS_HEADERS, error_response
+from routeyard.api import admin
 from routeyard.api.routes import routes
 from routeyard.config import Settings
 from routeyard.errors import APIError, StoreUnavailable, error_body
@@ -127,7 +128,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
                 store.dispose()
 
     app = Starlette(
-        routes=routes,
+        routes=[*routes, *admin.routes],
         lifespan=lifespan,
         exception_handlers={
             APIError: _api_error,

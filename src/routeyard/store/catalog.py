@@ -278,3 +278,59 @@ def apply_catalog(
 
 def count_models(conn: Connection) -> int:
     return int(conn.execute(sa.select(sa.func.count()).select_from(models)).scalar_one())
+
+
+def delete_model(conn: Connection, model_id: str) -> bool:
+    conn.execute(sa.delete(endpoints).where(endpoints.c.model_id == model_id))
+    return bool(conn.execute(sa.delete(models).where(models.c.id == model_id)).rowcount)
+
+
+def delete_endpoint(conn: Connection, model_id: str, tag: str) -> bool:
+    result = conn.execute(
+        sa.delete(endpoints).where(endpoints.c.model_id == model_id, endpoints.c.tag == tag)
+    )
+    return bool(result.rowcount)
+
+
+def delete_endpoints_except(conn: Connection, model_id: str, keep: set[str]) -> list[str]:
+    rows = conn.execute(
+        sa.select(endpoints.c.id, endpoints.c.tag).where(endpoints.c.model_id == model_id)
+    ).all()
+    gone = [r.tag for r in rows if r.tag not in keep]
+    for r in rows:
+        if r.tag not in keep:
+            conn.execute(sa.delete(endpoints).where(endpoints.c.id == r.id))
+    return gone
+
+
+def provider_endpoint_count(conn: Connection, slug: str) -> int:
+    return int(conn.execute(
+        sa.select(sa.func.count()).select_from(endpoints).where(endpoints.c.provider_slug == slug)
+    ).scalar_one())
+
+
+def delete_provider(conn: Connection, slug: str) -> bool:
+    return bool(conn.execute(sa.delete(providers).where(providers.c.slug == slug)).rowcount)
+
+
+def read_model(conn: Connection, model_id: str) -> Model | None:
+    """One model with its endpoints; ``model_id`` matches regardless of case."""
+    row = conn.execute(sa.select(models).where(models.c.id_lower == model_id.lower())).first()
+    if row is None:
+        return None
+    eps = tuple(
+        _endpoint(r) for r in conn.execute(
+            sa.select(endpoints).where(endpoints.c.model_id == row.id)
+            .order_by(endpoints.c.position, endpoints.c.id)
+        )
+    )
+    return _model(row, eps)
+
+
+def read_provider(conn: Connection, slug: str) -> Provider | None:
+    row = conn.execute(sa.select(providers).where(providers.c.slug == slug)).first()
+    return _provider(row) if row is not None else None
+
+
+def provider_slugs(conn: Connection) -> list[str]:
+    return list(conn.execute(sa.select(providers.c.slug)).scalars())

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
@@ -29,6 +29,7 @@ from routeyard.store import catalog as store_catalog
 from routeyard.store import keys as store_keys
 from routeyard.store import tables
 
+T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
 STATE_NAMES = ("catalog", "keys")
 
@@ -214,6 +215,14 @@ class Store:
             elif diff.changed:
                 self.bump(conn, "catalog")
         return diff
+
+    def write_catalog(self, change: Callable[[Connection], T]) -> T:
+        """Run ``change`` (a function of store.catalog calls) in one transaction and mark the
+        catalog changed, so that every process reloads it."""
+        with self.transaction() as conn:
+            result = change(conn)
+            self.bump(conn, "catalog")
+        return result
 
     def count_models(self) -> int:
         with self.connect() as conn:
