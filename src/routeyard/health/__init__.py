@@ -1,0 +1,1 @@
+"""Endpoint health: outcome recording, per-minute aggregation and the live-field window maths."""
