@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from routeyard import logs
 from routeyard.api.http import CORS_HEADERS, error_response
-from routeyard.api import admin
+from routeyard.api import admin, ingest
 from routeyard.api.routes import routes
 from routeyard.config import Settings
 from routeyard.errors import APIError, StoreUnavailable, error_body
@@ -116,19 +116,21 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         for line in await asyncio.to_thread(prepare, store, settings):
             log.info(line)
         await asyncio.to_thread(runtime.load)
-        task = asyncio.create_task(runtime.run())
+        tasks = runtime.tasks()
         try:
             yield {}
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await runtime.close()
             if owns_store:
                 store.dispose()
 
     app = Starlette(
-        routes=[*routes, *admin.routes],
+        routes=[*routes, *ingest.routes, *admin.routes],
         lifespan=lifespan,
         exception_handlers={
             APIError: _api_error,

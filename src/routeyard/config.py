@@ -12,9 +12,12 @@ import dataclasses
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from routeyard.errors import ConfigError
+
+if TYPE_CHECKING:
+    from routeyard.health.window import HealthSettings
 
 ENV_PREFIX = "ROUTEYARD_"
 
@@ -50,6 +53,36 @@ SETTINGS: tuple[Setting, ...] = (
             "Cache-Control header of discovery responses (OpenRouter's own value by default)."),
     Setting("refresh_interval", float, 1.0,
             "Seconds between checks for catalog and key changes made by other processes."),
+    # -- live health (docs/health.md) ---------------------------------------------------
+    Setting("uptime_definition", str, "ratio",
+            "How uptime is computed: ratio (successes / counted attempts, OpenRouter's API "
+            "spec) or minutes (share of minutes with enough successes, OpenRouter's SDK docs).",
+            choices=("ratio", "minutes")),
+    Setting("uptime_min_attempts", int, 3,
+            "ratio uptime: fewest counted attempts in a window for a non-null uptime."),
+    Setting("uptime_minute_min_attempts", int, 10,
+            "minutes uptime: fewest counted attempts for a minute to be judged."),
+    Setting("uptime_minute_success_percent", float, 80.0,
+            "minutes uptime: success percentage at or above which a judged minute is good."),
+    Setting("status_outage_minutes", int, 3,
+            "Status -5 when this many most recent active minutes all failed (0: rule off)."),
+    Setting("status_outage_lookback_minutes", int, 15,
+            "Status -5: how many minutes back to look for those active minutes."),
+    Setting("status_uptime_5m_below", float, 50.0,
+            "Status -3 when uptime_last_5m is below this (0: rule off)."),
+    Setting("status_degraded_30m_below", float, 80.0,
+            "Status -2 (degraded) when uptime_last_30m is below this (0: rule off)."),
+    Setting("status_uptime_30m_below", float, 95.0,
+            "Status -1 when uptime_last_30m is below this (0: rule off)."),
+    Setting("health_retention_margin_minutes", int, 60,
+            "Minute records are kept this long past the 1-day window, then pruned."),
+    Setting("health_flush_interval", float, 1.0,
+            "Seconds between flushes of in-memory outcome counts to the database."),
+    Setting("health_refresh_interval", float, 2.0,
+            "Seconds between reads of every process's outcome counts into the live fields."),
+    Setting("health_buffer_limit", int, 100_000,
+            "Most endpoint-minutes held in memory while the database is unreachable; "
+            "beyond it the oldest are dropped and counted."),
     Setting("log_level", str, "info", "Log level.",
             choices=("debug", "info", "warning", "error")),
     Setting("log_format", str, "text", "Log line format.", choices=("text", "json")),
@@ -98,6 +131,24 @@ class Settings:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self._values)
+
+    def health(self) -> HealthSettings:
+        """The live-field rules as the pure health maths takes them."""
+        from routeyard.health.window import HealthSettings, StatusRules
+
+        return HealthSettings(
+            uptime_definition=self.uptime_definition,
+            uptime_min_attempts=self.uptime_min_attempts,
+            uptime_minute_min_attempts=self.uptime_minute_min_attempts,
+            uptime_minute_success_percent=self.uptime_minute_success_percent,
+            status_rules=StatusRules(
+                outage_minutes=self.status_outage_minutes,
+                outage_lookback_minutes=self.status_outage_lookback_minutes,
+                uptime_5m_below=self.status_uptime_5m_below,
+                degraded_30m_below=self.status_degraded_30m_below,
+                uptime_30m_below=self.status_uptime_30m_below,
+            ),
+        )
 
     @property
     def resolved_database_url(self) -> str:

@@ -1,31 +1,41 @@
-"""What one serving process holds: settings, store, the served snapshot and key ring,
-and the background loop that keeps them fresh."""
+"""What one serving process holds: settings, store, the served snapshot, the key ring and
+live health, and the background loops that keep them fresh."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
+from collections.abc import Callable
 from functools import cached_property
 
 from routeyard.api.snapshot import Body, Snapshot
 from routeyard.config import Settings
 from routeyard.errors import RouteyardError, StoreUnavailable
+from routeyard.health.service import HealthService
 from routeyard.keys import KeyRing
+from routeyard.models import Catalog
 from routeyard.store import Store
 
 log = logging.getLogger("routeyard")
+PRUNE_INTERVAL = 600.0
 
 
 class Runtime:
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
         self.store = store
-        self.snapshot = Snapshot.__new__(Snapshot)  # replaced by load() before serving
+        self.snapshot = Snapshot(Catalog())  # replaced by load() before serving
         self.keyring = KeyRing([])
         self.versions: dict[str, int] = {}
         self.stale_since: float | None = None
         self._key_use: dict[int, int] = {}
+        self._swap = threading.Lock()
+        self.health = HealthService(
+            store, settings.health(), retention_margin=settings.health_retention_margin_minutes,
+            buffer_limit=settings.health_buffer_limit,
+        )
 
     @cached_property
     def openapi(self) -> Body:
@@ -33,19 +43,20 @@ class Runtime:
 
         return openapi_body()
 
-    # -- loading -----------------------------------------------------------------------
+    # -- loading (blocking: call from a thread while serving) ----------------------------
 
     def load(self) -> None:
-        """Read versions, catalog and keys (blocking; call from a thread when serving)."""
         versions = self.store.versions()
         self._load_catalog(versions["catalog"])
         self._load_keys()
         self.versions = versions
+        self.refresh_health()
 
     def _load_catalog(self, version: int) -> None:
         started = time.perf_counter()
         catalog = self.store.read_catalog()
-        self.snapshot = Snapshot(catalog, version=version)
+        with self._swap:
+            self.snapshot = Snapshot(catalog, self.health.live, version=version)
         log.info("catalog v%d loaded: %d models, %d endpoints in %.0f ms", version,
                  len(catalog.models), self.snapshot.endpoint_count,
                  (time.perf_counter() - started) * 1000)
@@ -69,6 +80,12 @@ class Runtime:
             self.store.touch_keys(used)
         return changed
 
+    def refresh_health(self) -> None:
+        with self._swap:  # never swap in a snapshot built from an older catalog
+            changed = self.health.refresh()
+            if changed:
+                self.snapshot = self.snapshot.with_live(self.health.live, changed)
+
     # -- request-path helpers ----------------------------------------------------------
 
     def note_key_use(self, key_id: int) -> None:
@@ -81,24 +98,44 @@ class Runtime:
 
     # -- background --------------------------------------------------------------------
 
-    async def run(self) -> None:
-        """Poll for changes every ``refresh_interval`` seconds until cancelled."""
-        interval = max(0.05, float(self.settings.refresh_interval))
+    async def _every(self, interval: float, step: Callable[[], object], name: str) -> None:
+        interval = max(0.05, interval)
         while True:
             await asyncio.sleep(interval)
             try:
-                await asyncio.to_thread(self.refresh)
-                if self.stale_since is not None:
-                    log.warning("database reachable again; catalog is fresh")
-                self.stale_since = None
+                await asyncio.to_thread(step)
+                if name == "refresh" and self.stale_since is not None:
+                    log.warning("database reachable again after %.0fs; catalog is fresh",
+                                time.time() - self.stale_since)
+                    self.stale_since = None
             except StoreUnavailable as exc:
-                if self.stale_since is None:
+                if name == "refresh" and self.stale_since is None:
                     self.stale_since = time.time()
                     log.error("database unreachable, serving the last known catalog: %s", exc)
-            except RouteyardError as exc:  # pragma: no cover - logged, loop keeps going
-                log.error("refresh failed: %s", exc)
+                else:
+                    log.debug("%s: database unreachable: %s", name, exc)
+            except RouteyardError as exc:
+                log.error("%s failed: %s", name, exc)
+            except Exception:  # a bug in one loop must not stop the others
+                log.exception("%s failed", name)
+
+    def tasks(self) -> list[asyncio.Task[None]]:
+        s = self.settings
+        return [
+            asyncio.create_task(self._every(s.refresh_interval, self.refresh, "refresh")),
+            asyncio.create_task(self._every(s.health_flush_interval, self.health.flush, "flush")),
+            asyncio.create_task(
+                self._every(s.health_refresh_interval, self.refresh_health, "health")),
+            asyncio.create_task(self._every(PRUNE_INTERVAL, self.health.prune, "prune")),
+        ]
 
     async def close(self) -> None:
+        """Flush what is buffered: outcome counts and key use."""
+        try:
+            await asyncio.to_thread(self.health.flush)
+        except RouteyardError as exc:
+            log.error("could not flush outcomes on shutdown (%d endpoint-minutes lost): %s",
+                      len(self.health.aggregator), exc)
         if self._key_use:
             used, self._key_use = self._key_use, {}
             try:

@@ -6,6 +6,7 @@ change, then swapped in with one assignment; the request path only looks things 
 
 from __future__ import annotations
 
+import copy
 import gzip
 import hashlib
 from collections.abc import Iterable
@@ -13,7 +14,7 @@ from collections.abc import Iterable
 import msgspec
 
 from routeyard.api import wire
-from routeyard.models import Catalog, Model
+from routeyard.models import Catalog, Model, Provider
 
 _encoder = msgspec.json.Encoder(decimal_format="number")
 GZIP_MIN_BYTES = 860
@@ -55,28 +56,33 @@ class ModelEntry:
         self.output_modalities = frozenset(model.output_modalities)
 
 
+def build_entry(m: Model, providers: dict[str, Provider],
+                live: dict[tuple[str, str], wire.Live]) -> ModelEntry:
+    full = Body(encode(wire.endpoints_response(m, providers, live, with_performance=True)))
+    has_perf = any(
+        (live.get((m.id, e.tag)) or {}).get(k) is not None
+        for e in m.endpoints for k in ("latency_last_30m", "throughput_last_30m")
+    )
+    anonymous = Body(encode(
+        wire.endpoints_response(m, providers, live, with_performance=False)
+    )) if has_perf else full
+    listing = wire.model(m)
+    return ModelEntry(m, full, anonymous, encode(listing) if listing else None)
+
+
 class Snapshot:
     """Everything the discovery API serves, for one catalog version and live state."""
 
     def __init__(self, catalog: Catalog, live: dict[tuple[str, str], wire.Live] | None = None,
                  *, version: int = 0) -> None:
-        live = live or {}
+        self.live = live or {}
         self.version = version
         self.catalog = catalog
-        providers = catalog.provider_map()
+        self.providers = catalog.provider_map()
         self.models: dict[str, ModelEntry] = {}
         listed: list[ModelEntry] = []
         for m in sorted(catalog.models, key=lambda m: (-m.created, m.id)):
-            full = Body(encode(wire.endpoints_response(m, providers, live, with_performance=True)))
-            has_perf = any(
-                (live.get((m.id, e.tag)) or {}).get(k) is not None
-                for e in m.endpoints for k in ("latency_last_30m", "throughput_last_30m")
-            )
-            anonymous = Body(encode(
-                wire.endpoints_response(m, providers, live, with_performance=False)
-            )) if has_perf else full
-            listing = wire.model(m)
-            entry = ModelEntry(m, full, anonymous, encode(listing) if listing else None)
+            entry = build_entry(m, self.providers, self.live)
             self.models[m.id.lower()] = entry
             if entry.listing is not None:
                 listed.append(entry)
@@ -87,6 +93,18 @@ class Snapshot:
             wire.provider(p) for p in sorted(catalog.providers, key=lambda p: p.slug)
         ]}))
         self.endpoint_count = sum(len(m.endpoints) for m in catalog.models)
+
+    def with_live(self, live: dict[tuple[str, str], wire.Live], model_ids: Iterable[str]) -> Snapshot:
+        """A copy serving ``live``, with only the bodies of ``model_ids`` re-encoded (live
+        fields do not change the model listing)."""
+        new = copy.copy(self)
+        new.live = live
+        new.models = dict(self.models)
+        for model_id in model_ids:
+            entry = self.models.get(model_id.lower())
+            if entry is not None:
+                new.models[model_id.lower()] = build_entry(entry.model, self.providers, live)
+        return new
 
     @staticmethod
     def models_page(entries: Iterable[ModelEntry], *, total: int | None = None,

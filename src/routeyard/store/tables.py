@@ -128,3 +128,13 @@ health_minutes = sa.Table(
     sa.Column("updated_at", sa.BigInteger, nullable=False),
 )
 sa.Index("ix_health_minutes_minute", health_minutes.c.minute)
+sa.Index("ix_health_minutes_updated_at", health_minutes.c.updated_at)
+
+# A named lease held by one process at a time (e.g. the prober), renewed before it expires.
+leases = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("holder", sa.String(64), nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+)

@@ -1,0 +1,104 @@
+"""Validating a batch of outcomes reported by another gateway (pure).
+
+A batch is ``{"outcomes": [item, ...]}``; every item is checked and the batch is refused
+whole, naming each bad item, if any is wrong.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from routeyard.health.outcomes import Outcome, Result, Source, result_for_status
+
+MAX_BATCH = 10_000
+FUTURE_SLACK_SECONDS = 60.0
+ITEM_KEYS = frozenset({"model_id", "tag", "at", "result", "http_status", "ttft_ms",
+                       "output_tokens", "generation_ms", "source"})
+RESULTS = {r.value: r for r in Result}
+SOURCES = {s.value: s for s in Source}
+
+# resolve(model_id, tag) -> (canonical model id, tag) or an error message
+Resolver = Callable[[str, str], "tuple[str, str] | str"]
+
+
+def _number(item: dict[str, Any], key: str, where: str, problems: list[tuple[str, str]],
+            *, integer: bool = False) -> float | None:
+    value = item.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
+        problems.append((f"{where}.{key}", f"expected {'an integer' if integer else 'a number'}"))
+        return None
+    if not math.isfinite(value) or value < 0:
+        problems.append((f"{where}.{key}", "must be a finite non-negative number"))
+        return None
+    return float(value)
+
+
+def parse_batch(body: Any, resolve: Resolver, *, now: float, oldest: float,
+                max_batch: int = MAX_BATCH) -> tuple[list[Outcome], list[tuple[str, str]]]:
+    """The batch's outcomes, or the problems found (then no outcome is returned)."""
+    problems: list[tuple[str, str]] = []
+    if not isinstance(body, dict) or not isinstance(body.get("outcomes"), list):
+        return [], [("body", 'expected {"outcomes": [...]}')]
+    items = body["outcomes"]
+    if not items:
+        return [], [("outcomes", "is empty")]
+    if len(items) > max_batch:
+        return [], [("outcomes", f"at most {max_batch} outcomes per batch, got {len(items)}")]
+    out: list[Outcome] = []
+    for i, item in enumerate(items):
+        where = f"outcomes[{i}]"
+        if not isinstance(item, dict):
+            problems.append((where, "expected an object"))
+            continue
+        before = len(problems)
+        for key in sorted(set(item) - ITEM_KEYS):
+            problems.append((f"{where}.{key}", "unknown field"))
+        model_id, tag = item.get("model_id"), item.get("tag")
+        resolved: tuple[str, str] | None = None
+        if not isinstance(model_id, str) or not isinstance(tag, str):
+            problems.append((where, "model_id and tag are required strings"))
+        else:
+            found = resolve(model_id, tag)
+            if isinstance(found, str):
+                problems.append((where, found))
+            else:
+                resolved = found
+        at = _number(item, "at", where, problems)
+        if at is None and "at" not in item:
+            at = now
+        elif at is not None and not (oldest <= at <= now + FUTURE_SLACK_SECONDS):
+            problems.append((f"{where}.at", "outside the kept window (the last day) or in the future"))
+        status = _number(item, "http_status", where, problems, integer=True)
+        if status is not None and not 100 <= status <= 599:
+            problems.append((f"{where}.http_status", "must be an HTTP status (100-599)"))
+            status = None
+        raw_result = item.get("result")
+        result: Result | None = None
+        if raw_result is None:
+            if status is None:
+                problems.append((where, "result or http_status is required"))
+            else:
+                result = result_for_status(int(status))
+        elif raw_result in RESULTS:
+            result = RESULTS[raw_result]
+        else:
+            problems.append((f"{where}.result", f"expected one of {', '.join(RESULTS)}"))
+        raw_source = item.get("source", "ingest")
+        if raw_source not in SOURCES:
+            problems.append((f"{where}.source", f"expected one of {', '.join(SOURCES)}"))
+        ttft = _number(item, "ttft_ms", where, problems)
+        tokens = _number(item, "output_tokens", where, problems, integer=True)
+        generation = _number(item, "generation_ms", where, problems)
+        if len(problems) > before or resolved is None or result is None or at is None:
+            continue
+        out.append(Outcome(
+            model_id=resolved[0], tag=resolved[1], at=at, result=result,
+            source=SOURCES[raw_source], http_status=None if status is None else int(status),
+            ttft_ms=ttft, output_tokens=None if tokens is None else int(tokens),
+            generation_ms=generation,
+        ))
+    return (out, []) if not problems else ([], problems)

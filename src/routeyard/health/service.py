@@ -1,0 +1,160 @@
+"""Live health for one serving process: record outcomes cheaply, flush them, and keep the
+live fields of every endpoint computed from what every process wrote.
+
+Recording only touches an in-memory :class:`Aggregator`. A background task flushes it into
+this process's own rows (``writer`` is random per process), so a retried flush never races
+another process. Another task reads the rows every process changed since its last read,
+keeps the last day in memory, and recomputes the live fields of the endpoints whose rows
+changed (all of them when the minute turns, since windows slide). The request path only
+reads the precomputed result.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import msgspec
+
+from routeyard.errors import StoreError
+from routeyard.health.minute import Aggregator, MinuteKey, MinuteRecord, minute_of
+from routeyard.health.outcomes import Outcome
+from routeyard.health.window import (
+    WINDOW_1D,
+    HealthSettings,
+    LiveStats,
+    live_stats,
+    retention_cutoff,
+)
+from routeyard.store import Store
+
+log = logging.getLogger("routeyard.health")
+Endpoint = tuple[str, str]
+# Rows changed this close to the last read are read again: covers clock skew between writers.
+READ_OVERLAP_SECONDS = 5.0
+
+
+def wire_live(stats: LiveStats) -> dict[str, Any]:
+    """LiveStats as the wire serializer takes them."""
+    return msgspec.to_builtins(stats)  # type: ignore[no-any-return]
+
+
+class HealthService:
+    def __init__(self, store: Store, settings: HealthSettings, *, retention_margin: int = 60,
+                 buffer_limit: int = 100_000, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.settings = settings
+        self.retention_margin = retention_margin
+        self.buffer_limit = buffer_limit
+        self.clock = clock
+        self.writer = secrets.token_hex(8)
+        self.aggregator = Aggregator()
+        self.dropped = 0  # endpoint-minutes dropped because the buffer was full
+        self.flushed = 0
+        self.last_flush_ok: float | None = None
+        # endpoint -> (minute, writer) -> record, for the last day plus the margin
+        self._rows: dict[Endpoint, dict[tuple[int, str], MinuteRecord]] = {}
+        self._read_since = 0.0
+        self._computed_minute: int | None = None
+        self.live: dict[Endpoint, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    # -- recording (any thread, cheap) ---------------------------------------------------
+
+    def record(self, outcome: Outcome) -> None:
+        self.aggregator.record(outcome)
+
+    # -- flushing --------------------------------------------------------------------------
+
+    def flush(self) -> int:
+        """Write pending counts; on failure they go back to the buffer (bounded)."""
+        items = self.aggregator.drain()
+        if not items:
+            return 0
+        try:
+            self.write(items)
+        except StoreError:
+            self.aggregator.restore(items)
+            self._bound_buffer()
+            raise
+        self.flushed += len(items)
+        self.last_flush_ok = self.clock()
+        return len(items)
+
+    def write(self, items: Iterable[tuple[MinuteKey, MinuteRecord]]) -> int:
+        from routeyard.store import health as sh
+
+        with self.store.transaction() as conn:
+            return sh.merge_minutes(conn, self.writer, items, self.clock())
+
+    def _bound_buffer(self) -> None:
+        excess = len(self.aggregator) - self.buffer_limit
+        if excess <= 0:
+            return
+        pending = self.aggregator.drain()
+        keep = pending[:]
+        keep.sort(key=lambda item: item[0].minute)
+        dropped, keep = keep[:excess], keep[excess:]
+        self.aggregator.restore(keep)
+        self.dropped += len(dropped)
+        log.warning("health buffer full: dropped %d endpoint-minutes (total %d)",
+                    len(dropped), self.dropped)
+
+    # -- reading and computing ------------------------------------------------------------
+
+    def refresh(self, disabled: Callable[[Endpoint], bool] = lambda _: False) -> set[str]:
+        """Read changed rows and recompute; returns the model ids whose live fields changed."""
+        from routeyard.store import health as sh
+
+        now = self.clock()
+        cutoff = retention_cutoff(now, self.retention_margin)
+        since = max(0.0, self._read_since - READ_OVERLAP_SECONDS)
+        with self.store.connect() as conn:
+            rows = sh.read_minutes(conn, updated_since=since, min_minute=cutoff)
+        self._read_since = now
+        touched: set[Endpoint] = set()
+        for key, writer, record, _updated in rows:
+            endpoint = (key.model_id, key.tag)
+            self._rows.setdefault(endpoint, {})[(key.minute, writer)] = record
+            touched.add(endpoint)
+        minute = minute_of(now)
+        if minute != self._computed_minute:
+            # Windows slid: drop what fell out of every window and recompute everything.
+            for endpoint in list(self._rows):
+                kept = {k: r for k, r in self._rows[endpoint].items() if k[0] >= cutoff}
+                if kept:
+                    self._rows[endpoint] = kept
+                else:
+                    del self._rows[endpoint]
+            touched = set(self._rows) | set(self.live)
+            self._computed_minute = minute
+        changed: set[str] = set()
+        live = dict(self.live)
+        for endpoint in touched:
+            rows_of = self._rows.get(endpoint)
+            if not rows_of:
+                if live.pop(endpoint, None) is not None:
+                    changed.add(endpoint[0])
+                continue
+            stats = wire_live(live_stats(
+                ((m, r) for (m, _w), r in rows_of.items()), now, self.settings,
+                disabled=disabled(endpoint),
+            ))
+            if live.get(endpoint) != stats:
+                live[endpoint] = stats
+                changed.add(endpoint[0])
+        self.live = live
+        return changed
+
+    def prune(self) -> int:
+        from routeyard.store import health as sh
+
+        with self.store.transaction() as conn:
+            return sh.prune_minutes(conn, retention_cutoff(self.clock(), self.retention_margin))
+
+    def window_minutes(self) -> int:
+        return WINDOW_1D + self.retention_margin

@@ -1,0 +1,94 @@
+"""Health SQL: per-writer minute records, incremental reads, pruning, leases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from routeyard.health.minute import MinuteKey, MinuteRecord
+from routeyard.store.tables import health_minutes, leases
+
+COUNT_FIELDS = ("success", "upstream_error", "timeout", "rate_limited", "caller_error")
+HealthRow = tuple[MinuteKey, str, MinuteRecord, float]
+
+
+def _decode(row: Any) -> MinuteRecord:
+    return MinuteRecord.decode({
+        **{f: getattr(row, f) for f in COUNT_FIELDS},
+        "latency": row.latency, "throughput": row.throughput,
+    })
+
+
+def merge_minutes(conn: Connection, writer: str, items: Iterable[tuple[MinuteKey, MinuteRecord]],
+                  now: float) -> int:
+    """Add ``items`` into this writer's rows (read, merge, write back). Only this writer
+    touches its rows, so there is no contention between processes."""
+    batch = list(items)
+    if not batch:
+        return 0
+    minutes = sorted({key.minute for key, _ in batch})
+    existing: dict[MinuteKey, MinuteRecord] = {}
+    for row in conn.execute(
+        sa.select(health_minutes).where(
+            health_minutes.c.writer == writer,
+            health_minutes.c.minute >= minutes[0], health_minutes.c.minute <= minutes[-1],
+        )
+    ):
+        existing[MinuteKey(row.model_id, row.tag, int(row.minute))] = _decode(row)
+    for key, increment in batch:
+        old = existing.get(key)
+        merged = increment if old is None else old.merge(increment)
+        encoded = merged.encode()
+        values = {**{f: encoded[f] for f in COUNT_FIELDS}, "latency": encoded["latency"],
+                  "throughput": encoded["throughput"], "updated_at": now}
+        if old is None:
+            conn.execute(sa.insert(health_minutes).values(
+                model_id=key.model_id, tag=key.tag, minute=key.minute, writer=writer, **values))
+        else:
+            conn.execute(sa.update(health_minutes).where(
+                health_minutes.c.model_id == key.model_id, health_minutes.c.tag == key.tag,
+                health_minutes.c.minute == key.minute, health_minutes.c.writer == writer,
+            ).values(**values))
+        existing[key] = merged
+    return len(batch)
+
+
+def read_minutes(conn: Connection, *, updated_since: float, min_minute: int) -> list[HealthRow]:
+    """Rows of every writer changed since ``updated_since`` for minutes from ``min_minute``."""
+    rows = conn.execute(
+        sa.select(health_minutes).where(
+            health_minutes.c.updated_at >= updated_since, health_minutes.c.minute >= min_minute,
+        )
+    )
+    return [
+        (MinuteKey(r.model_id, r.tag, int(r.minute)), r.writer, _decode(r), float(r.updated_at))
+        for r in rows
+    ]
+
+
+def prune_minutes(conn: Connection, before_minute: int) -> int:
+    return int(conn.execute(
+        sa.delete(health_minutes).where(health_minutes.c.minute < before_minute)
+    ).rowcount)
+
+
+def acquire_lease(conn: Connection, name: str, holder: str, now: float, ttl: float) -> bool:
+    """Take or renew lease ``name`` for ``holder``; False while another holder's is valid."""
+    row = conn.execute(sa.select(leases).where(leases.c.name == name)).first()
+    if row is None:
+        try:
+            with conn.begin_nested():
+                conn.execute(sa.insert(leases).values(name=name, holder=holder, expires_at=now + ttl))
+            return True
+        except sa.exc.IntegrityError:
+            return False
+    updated = conn.execute(
+        sa.update(leases).where(
+            leases.c.name == name,
+            sa.or_(leases.c.holder == holder, leases.c.expires_at < now),
+        ).values(holder=holder, expires_at=now + ttl)
+    )
+    return bool(updated.rowcount)
