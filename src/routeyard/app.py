@@ -7,6 +7,7 @@ import contextlib
 import logging
 import re
 import secrets
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,15 +19,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from routeyard import logs
 from routeyard.api.http import CORS_HEADERS, error_response
-from routeyard.api import admin, ingest
+from routeyard.api import admin, ingest, ops
 from routeyard.api.routes import routes
 from routeyard.config import Settings
 from routeyard.errors import APIError, StoreUnavailable, error_body
+from routeyard.metrics import metrics
 from routeyard.runtime import Runtime
 from routeyard.service import prepare
 from routeyard.store import Store
 
 log = logging.getLogger("routeyard")
+access = logging.getLogger("routeyard.access")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 HTTP_MESSAGES = {
     400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
@@ -37,16 +40,19 @@ HTTP_MESSAGES = {
 
 
 class RequestContext:
-    """Outermost layer: a request id on every response, CORS preflight, and a last-resort
-    500 in the envelope whose cause is logged with that id (never sent to the client)."""
+    """Outermost layer: a request id on every response, CORS preflight, one access-log line
+    and the request metrics per request, and a last-resort 500 in the envelope whose cause
+    is logged with that id (never sent to the client)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, access_log: bool = True) -> None:
         self.app = app
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started_at = time.perf_counter()
         request_id = None
         for name, value in scope["headers"]:
             if name == b"x-request-id":
@@ -57,24 +63,23 @@ class RequestContext:
             request_id = secrets.token_hex(8)
         scope.setdefault("state", {})["request_id"] = request_id
         header = (b"x-request-id", request_id.encode())
+        status = 500
         started = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal started
+            nonlocal status, started
             if message["type"] == "http.response.start":
-                started = True
+                status, started = message["status"], True
                 message["headers"] = [*message.get("headers", []), header]
             await send(message)
 
-        if scope["method"] == "OPTIONS" and scope["path"].startswith("/api/"):
-            response = Response(status_code=204, headers=CORS_HEADERS)
-            await response(scope, receive, send_with_id)
-            return
         try:
-            await self.app(scope, receive, send_with_id)
+            if scope["method"] == "OPTIONS" and scope["path"].startswith("/api/"):
+                await Response(status_code=204, headers=CORS_HEADERS)(scope, receive, send_with_id)
+            else:
+                await self.app(scope, receive, send_with_id)
         except Exception:
-            log.exception("unhandled error", extra={"request_id": request_id,
-                                                    "path": scope.get("path")})
+            log.exception("unhandled error", extra={"request_id": request_id})
             if not started:
                 await send_with_id({
                     "type": "http.response.start", "status": 500,
@@ -83,6 +88,22 @@ class RequestContext:
                 await send_with_id({
                     "type": "http.response.body", "body": error_body(500, "Internal Server Error"),
                 })
+        finally:
+            self._observe(scope, status, time.perf_counter() - started_at, request_id)
+
+    def _observe(self, scope: Scope, status: int, elapsed: float, request_id: str) -> None:
+        route = scope.get("route")
+        template = getattr(route, "path", None) or "unmatched"
+        m = metrics()
+        m.requests.labels(template, scope["method"], str(status)).inc()
+        m.latency.labels(template).observe(elapsed)
+        if self.access_log:
+            access.info(
+                "%s %s %d %.1fms", scope["method"], scope["path"], status, elapsed * 1000,
+                extra={"request_id": request_id, "method": scope["method"],
+                       "path": scope["path"], "status": status,
+                       "duration_ms": round(elapsed * 1000, 2)},
+            )
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
@@ -130,7 +151,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
                 store.dispose()
 
     app = Starlette(
-        routes=[*routes, *ingest.routes, *admin.routes],
+        routes=[*routes, *ops.routes, *ingest.routes, *admin.routes],
         lifespan=lifespan,
         exception_handlers={
             APIError: _api_error,
@@ -139,7 +160,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         },
     )
     app.state.runtime = runtime
-    outer = RequestContext(app)
+    outer = RequestContext(app, access_log=settings.access_log)
     outer.runtime = runtime  # type: ignore[attr-defined]
     return outer
 

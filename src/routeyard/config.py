@@ -83,6 +83,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("health_buffer_limit", int, 100_000,
             "Most endpoint-minutes held in memory while the database is unreachable; "
             "beyond it the oldest are dropped and counted."),
+    Setting("access_log", bool, True,
+            "Log one line per request (method, path, status, duration, request id)."),
     Setting("log_level", str, "info", "Log level.",
             choices=("debug", "info", "warning", "error")),
     Setting("log_format", str, "text", "Log line format.", choices=("text", "json")),

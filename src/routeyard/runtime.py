@@ -15,6 +15,7 @@ from routeyard.config import Settings
 from routeyard.errors import RouteyardError, StoreUnavailable
 from routeyard.health.service import HealthService
 from routeyard.keys import KeyRing
+from routeyard.metrics import metrics
 from routeyard.models import Catalog
 from routeyard.store import Store
 
@@ -86,6 +87,18 @@ class Runtime:
             if changed:
                 self.snapshot = self.snapshot.with_live(self.health.live, changed)
 
+    def update_gauges(self) -> None:
+        m = metrics()
+        m.catalog_models.set(len(self.snapshot.models))
+        m.catalog_endpoints.set(self.snapshot.endpoint_count)
+        m.catalog_version.set(self.snapshot.version)
+        m.catalog_stale.set(0 if self.stale_since is None else time.time() - self.stale_since)
+        pending = len(self.health.aggregator)
+        m.outcomes_pending.set(pending)
+        last = self.health.last_flush_ok
+        m.flush_lag.set(0 if not pending or last is None else max(0.0, time.time() - last))
+        m.outcomes_dropped.set(self.health.dropped)
+
     # -- request-path helpers ----------------------------------------------------------
 
     def note_key_use(self, key_id: int) -> None:
@@ -119,6 +132,45 @@ class Runtime:
             except Exception:  # a bug in one loop must not stop the others
                 log.exception("%s failed", name)
 
+    # -- probes (docs/health.md, "Probes") ------------------------------------------------
+
+    def _take_probe_lease(self) -> bool:
+        """Take or renew the "prober" lease, so that one process among every worker and
+        replica probes. It outlives a few missed rounds, then another process takes over."""
+        from routeyard.store.health import acquire_lease
+
+        s = self.settings
+        ttl = 3 * s.probe_interval + s.probe_jitter + s.probe_timeout
+        with self.store.transaction() as conn:
+            return acquire_lease(conn, "prober", self.health.writer, time.time(), ttl)
+
+    async def _probe_loop(self) -> None:
+        """Every ``probe_interval`` seconds plus up to ``probe_jitter``, one probe round of the
+        served catalog if this process holds the lease; outcomes go to ``self.health``."""
+        import random
+
+        from routeyard.health.probes import run_round, summary
+
+        s = self.settings
+        while True:
+            await asyncio.sleep(max(0.05, s.probe_interval)
+                                + random.uniform(0.0, max(0.0, s.probe_jitter)))
+            try:
+                if not await asyncio.to_thread(self._take_probe_lease):
+                    continue
+                started = time.perf_counter()
+                results = await run_round(
+                    self.snapshot.catalog, self.health.record, timeout=s.probe_timeout,
+                    concurrency=s.probe_concurrency, max_tokens=s.probe_max_tokens)
+                log.debug("probe round: %s in %.0f ms", summary(results) or "nothing to probe",
+                          (time.perf_counter() - started) * 1000)
+            except StoreUnavailable as exc:
+                log.debug("probe: database unreachable: %s", exc)
+            except RouteyardError as exc:
+                log.error("probe failed: %s", exc)
+            except Exception:  # a bug in the prober must not stop it for good
+                log.exception("probe failed")
+
     def tasks(self) -> list[asyncio.Task[None]]:
         s = self.settings
         return [
@@ -127,6 +179,8 @@ class Runtime:
             asyncio.create_task(
                 self._every(s.health_refresh_interval, self.refresh_health, "health")),
             asyncio.create_task(self._every(PRUNE_INTERVAL, self.health.prune, "prune")),
+            asyncio.create_task(self._every(s.refresh_interval, self.update_gauges, "gauges")),
+            *([asyncio.create_task(self._probe_loop())] if s.probe_enabled else []),
         ]
 
     async def close(self) -> None:

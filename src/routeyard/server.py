@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 from routeyard.config import Settings
+from routeyard.metrics import MULTIPROC_ENV
 
 
 def serve(settings: Settings) -> None:
@@ -16,6 +18,9 @@ def serve(settings: Settings) -> None:
     for name, value in settings.as_dict().items():
         os.environ["ROUTEYARD_" + name.upper()] = str(value).lower() if isinstance(value, bool) else str(value)
     os.environ["ROUTEYARD_DATABASE_URL"] = settings.resolved_database_url
+    if int(settings.workers) > 1 and not os.environ.get(MULTIPROC_ENV):
+        # Workers share metrics through files here; /metrics adds them up.
+        os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="routeyard-metrics-")
     server = Server(
         "routeyard.app:create_app_from_env",
         address=settings.host,

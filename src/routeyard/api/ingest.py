@@ -15,6 +15,7 @@ from routeyard.errors import BadRequest
 from routeyard.health.ingest import MAX_BATCH, parse_batch
 from routeyard.health.minute import MinuteKey, MinuteRecord, minute_of
 from routeyard.health.window import retention_cutoff
+from routeyard.metrics import metrics
 
 MAX_INGEST_BYTES = 8 << 20
 
@@ -45,7 +46,9 @@ async def ingest_outcomes(request: Request) -> Response:
             metadata={"problems": [{"path": w, "message": m} for w, m in shown]},
         )
     records: dict[MinuteKey, MinuteRecord] = {}
+    counter = metrics().outcomes
     for outcome in outcomes:
+        counter.labels(outcome.source.value, outcome.result.value).inc()
         key = MinuteKey(outcome.model_id, outcome.tag, minute_of(outcome.at))
         record = records.get(key)
         if record is None:

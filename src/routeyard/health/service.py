@@ -23,6 +23,7 @@ import msgspec
 from routeyard.errors import StoreError
 from routeyard.health.minute import Aggregator, MinuteKey, MinuteRecord, minute_of
 from routeyard.health.outcomes import Outcome
+from routeyard.metrics import metrics
 from routeyard.health.window import (
     WINDOW_1D,
     HealthSettings,
@@ -67,6 +68,7 @@ class HealthService:
 
     def record(self, outcome: Outcome) -> None:
         self.aggregator.record(outcome)
+        metrics().outcomes.labels(outcome.source.value, outcome.result.value).inc()
 
     # -- flushing --------------------------------------------------------------------------
 

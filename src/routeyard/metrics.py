@@ -1,0 +1,77 @@
+"""Prometheus metrics, correct with several worker processes.
+
+With more than one worker, ``serve`` points ``PROMETHEUS_MULTIPROC_DIR`` at a fresh
+directory before the workers start; prometheus-client then keeps each process's values in
+memory-mapped files there and ``/metrics`` adds them up. Metrics are created lazily on first
+use (nothing is registered at import).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        multi = bool(os.environ.get(MULTIPROC_ENV))
+        r = self.registry
+
+        def gauge(name: str, doc: str, mode: str, labels: tuple[str, ...] = ()) -> Gauge:
+            kwargs: dict[str, Any] = {"multiprocess_mode": mode} if multi else {}
+            return Gauge(name, doc, labels, registry=r, **kwargs)
+
+        self.requests = Counter("routeyard_requests", "HTTP requests by route, method and status",
+                                ("route", "method", "status"), registry=r)
+        self.latency = Histogram("routeyard_request_duration_seconds",
+                                 "Time to answer a request, by route", ("route",),
+                                 buckets=LATENCY_BUCKETS, registry=r)
+        self.catalog_models = gauge("routeyard_catalog_models", "Models in the served catalog", "max")
+        self.catalog_endpoints = gauge("routeyard_catalog_endpoints",
+                                       "Endpoints in the served catalog", "max")
+        self.catalog_version = gauge("routeyard_catalog_version",
+                                     "Version of the served catalog", "max")
+        self.catalog_stale = gauge("routeyard_catalog_stale_seconds",
+                                   "Seconds the database has been unreachable (0: fresh)", "max")
+        self.outcomes = Counter("routeyard_outcomes", "Outcomes recorded, by source and result",
+                                ("source", "result"), registry=r)
+        self.outcomes_pending = gauge("routeyard_outcomes_pending",
+                                      "Endpoint-minutes waiting to be flushed", "livesum")
+        self.flush_lag = gauge("routeyard_outcomes_flush_lag_seconds",
+                               "Seconds since the last successful flush while outcomes wait",
+                               "max")
+        self.outcomes_dropped = gauge("routeyard_outcomes_dropped",
+                                      "Endpoint-minutes dropped because the buffer was full",
+                                      "livesum")
+        self.rate_limit_fallback = gauge(
+            "routeyard_rate_limit_local_fallback",
+            "1 while rate limits fall back to per-process counting (Redis unreachable)", "max")
+
+    def render(self) -> tuple[bytes, str]:
+        if os.environ.get(MULTIPROC_ENV):
+            from prometheus_client import multiprocess
+
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            return generate_latest(registry), CONTENT_TYPE_LATEST
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+@cache
+def metrics() -> Metrics:
+    """The process's metrics, created on first use."""
+    return Metrics()
