@@ -18,8 +18,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from routeyard import logs
-from routeyard.api.http import CORS_HEADERS, error_response
 from routeyard.api import admin, ingest, ops
+from routeyard.api.http import CORS_HEADERS, error_response
 from routeyard.api.routes import routes
 from routeyard.config import Settings
 from routeyard.errors import APIError, StoreUnavailable, error_body

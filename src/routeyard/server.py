@@ -28,7 +28,7 @@ def serve(settings: Settings) -> None:
         interface=Interfaces.ASGI,
         workers=int(settings.workers),
         factory=True,
-        log_level=settings.log_level,  # type: ignore[arg-type]
+        log_level=settings.log_level,
         log_access=False,
         websockets=False,
     )

@@ -23,7 +23,6 @@ import msgspec
 from routeyard.errors import StoreError
 from routeyard.health.minute import Aggregator, MinuteKey, MinuteRecord, minute_of
 from routeyard.health.outcomes import Outcome
-from routeyard.metrics import metrics
 from routeyard.health.window import (
     WINDOW_1D,
     HealthSettings,
@@ -31,6 +30,7 @@ from routeyard.health.window import (
     live_stats,
     retention_cutoff,
 )
+from routeyard.metrics import metrics
 from routeyard.store import Store
 
 log = logging.getLogger("routeyard.health")
