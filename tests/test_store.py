@@ -125,3 +125,19 @@ def test_foreign_keys_are_enforced(store: Store) -> None:
                 " price_completion) VALUES ('no/model', 'nobody', 'x', 0, 1, '[]', false, '{}',"
                 " false, false, false, 0, '0', '0')"
             ))
+
+
+def test_upgrade_from_first_revision_keeps_the_data(database_url: str) -> None:
+    store = Store(database_url)
+    store.upgrade("0001")
+    store.apply_catalog(read_starter())
+    key, _ = store.create_key("old", "read")
+    before = store.read_catalog()
+    store.upgrade()
+    assert store.schema_status() == "current"
+    assert store.read_catalog() == before
+    assert [k.prefix for k in store.list_keys()] == [key[:17]]
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
+    store.dispose()
