@@ -248,5 +248,128 @@ def catalog_apply(file: str, prune: bool, dry_run: bool, overwrite: bool) -> Non
         click.echo("dry run: nothing was changed")
 
 
+@catalog.command("import")
+@click.option("--format", "fmt", required=True,
+              type=click.Choice(["openrouter", "models-dev", "litellm", "routeyard"]),
+              help="The format of every PATH (docs/importing.md).")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--model", "model_id", metavar="AUTHOR/SLUG",
+              help="openrouter: the model of a bare endpoints array.")
+@click.option("--aliases", type=click.Path(exists=True, dir_okay=False),
+              help="models-dev, litellm: alias file (TOML) mapping ids to canonical models.")
+@click.option("--via-openrouter", is_flag=True,
+              help="openrouter: give each model of a /models body without an endpoints body "
+                   "one endpoint served by OpenRouter itself.")
+@click.option("--overwrite", is_flag=True,
+              help="Replace operator-owned endpoints and operator edits (disabled flags).")
+@click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
+@click.option("--max-size", "max_mib", type=click.IntRange(min=1), default=16, show_default=True,
+              help="Refuse an input file (or its decompressed form) larger than this, in MiB.")
+@click.option("--show-unmatched", is_flag=True, help="List every unmatched entry.")
+@click.option("-v", "--verbose", is_flag=True, help="List every change, skipped entry and note.")
+@_guard
+def catalog_import(fmt: str, paths: tuple[str, ...], model_id: str | None, aliases: str | None,
+                   via_openrouter: bool, overwrite: bool, dry_run: bool, max_mib: int,
+                   show_unmatched: bool, verbose: bool) -> None:
+    """Import catalog data from files, a folder or (models-dev) the word `bundled`."""
+    from routeyard.catalog.loader import DelayedBar, Options, run_import, summary
+
+    store = _store(_settings())
+    options = Options(model_id=model_id, aliases=aliases, via_openrouter=via_openrouter,
+                      overwrite=overwrite, dry_run=dry_run, max_bytes=max_mib * 1024 * 1024)
+    progress = DelayedBar()
+    try:
+        outcome = run_import(store, fmt, list(paths), options, progress)
+    finally:
+        progress.close()
+        store.dispose()
+    for line in summary(fmt, outcome, show_unmatched=show_unmatched, verbose=verbose):
+        click.echo(line)
+    if dry_run:
+        click.echo("dry run: nothing was changed")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run one round now and print it (required).")
+@click.option("--kind", type=click.Choice(["all", "models", "completion"]), default="all",
+              show_default=True,
+              help="all: the completion probe where the provider opted in, else the models probe.")
+@_guard
+def probe(once: bool, kind: str) -> None:
+    """Probe the catalog's endpoints once, record the outcomes and print a table."""
+    import asyncio
+
+    from routeyard.health.probes import ALL_KINDS, Kind, run_round
+    from routeyard.health.service import HealthService
+
+    if not once:
+        raise click.UsageError("give --once (routeyard serve probes on a schedule)")
+    settings = _settings()
+    store = _store(settings)
+    try:
+        health = HealthService(store, settings.health(),
+                               retention_margin=settings.health_retention_margin_minutes)
+        results = asyncio.run(run_round(
+            store.read_catalog(), health.record, timeout=settings.probe_timeout,
+            concurrency=settings.probe_concurrency, max_tokens=settings.probe_max_tokens,
+            kinds=ALL_KINDS if kind == "all" else {Kind(kind)}))
+        recorded = health.flush()
+    finally:
+        store.dispose()
+    _print_probes(results)
+    click.echo(f"{len(results)} endpoints, {sum(r.outcome is not None for r in results)} probed; "
+               f"{recorded} endpoint-minutes recorded")
+
+
+def _print_probes(results: Any) -> None:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    def number(value: float | None) -> str:
+        return "-" if value is None else f"{value:.0f}"
+
+    table = Table(box=box.SIMPLE_HEAD)
+    for name in ("model", "tag", "kind", "result", "HTTP", "TTFT ms", "tok/s", "note"):
+        table.add_column(name, justify="right" if name in ("HTTP", "TTFT ms", "tok/s") else "left")
+    for r in results:
+        o = r.outcome
+        table.add_row(r.model_id, r.tag, str(r.kind), "skipped" if o is None else str(o.result),
+                      "-" if o is None or o.http_status is None else str(o.http_status),
+                      number(None if o is None else o.ttft_ms), number(r.throughput), r.note)
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
+
+
+@main.command("fake-provider")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=8090, show_default=True, help="Port to listen on.")
+@click.option("--fail-rate", type=float, help="Share of completions answered 500 (default 0).")
+@click.option("--rate-limit-rate", type=float,
+              help="Share of completions answered 429 (default 0).")
+@click.option("--ttft-ms", type=float, help="Milliseconds before the first token (default 200).")
+@click.option("--tokens-per-s", type=float, help="Tokens per second after it (default 50).")
+@click.option("--output-tokens", type=int, help="Content tokens per answer (default 16).")
+@click.option("--reasoning-tokens", type=int,
+              help="Reasoning tokens before them, for reasoning models (default 8).")
+@click.option("--model", "models", multiple=True, metavar="ID",
+              help="A model to list (repeatable; default fake/chat, fake/reasoner, fake/small).")
+@click.option("--api-key", help="Require this bearer key (default: none).")
+@click.option("--seed", type=int, help="Seed of the outcome draws, for a reproducible run.")
+def fake_provider(host: str, port: int, models: tuple[str, ...], **options: Any) -> None:
+    """Run an OpenAI-compatible fake provider (change it live with POST /_control)."""
+    from routeyard.fake_provider import FakeProviderConfig, run_fake_provider, validated
+
+    changes = {k: v for k, v in options.items() if v is not None}
+    if models:
+        changes["models"] = list(models)
+    try:
+        config = validated(FakeProviderConfig(), **changes)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"fake provider: http://{host}:{port}/v1 (behaviour: GET/POST "
+               f"http://{host}:{port}/_control)", err=True)
+    run_fake_provider(host, port, config)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

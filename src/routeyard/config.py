@@ -85,6 +85,40 @@ SETTINGS: tuple[Setting, ...] = (
             "beyond it the oldest are dropped and counted."),
     Setting("access_log", bool, True,
             "Log one line per request (method, path, status, duration, request id)."),
+    # -- active probes (docs/health.md, "Probes") -------------------------------------------
+    Setting("probe_enabled", bool, True,
+            "Run probes in serve: every endpoint whose provider has a base_url, from one "
+            "process among all workers and replicas."),
+    Setting("probe_interval", float, 60.0, "Seconds between probe rounds."),
+    Setting("probe_timeout", float, 20.0,
+            "Seconds a probe may take before it counts as a timeout."),
+    Setting("probe_jitter", float, 5.0,
+            "Up to this many random seconds added to each wait between probe rounds."),
+    Setting("probe_concurrency", int, 8, "Most probe requests in flight at once."),
+    Setting("probe_max_tokens", int, 16, "max_tokens of a completion probe (its cost)."),
+    # -- abuse limits (docs/security.md) ----------------------------------------------------
+    Setting("rate_limit_read", int, 0,
+            "Requests per minute allowed per read key (0: no limit)."),
+    Setting("rate_limit_admin", int, 600,
+            "Requests per minute allowed per admin key (0: no limit)."),
+    Setting("auth_failure_limit", int, 30,
+            "Failed key checks per minute from one client address before that address gets "
+            "429 until the minute ends (0: no limit)."),
+    Setting("redis_url", str, "",
+            "Redis URL (redis://[:password@]host:6379/0) through which all workers and "
+            "replicas share the rate limits. Empty: each process counts on its own."),
+    Setting("redis_key_prefix", str, "routeyard:",
+            "Prefix of routeyard's keys in Redis (to share one Redis between deployments)."),
+    Setting("max_path_length", int, 8192,
+            "Longest request target (path and query string, in bytes); longer gets 414."),
+    Setting("max_header_bytes", int, 16384,
+            "Most request header bytes (names plus values); more gets 431."),
+    # -- status pages (docs/status-page.md) -------------------------------------------------
+    Setting("status_page_enabled", bool, True,
+            "Serve the HTML status pages (/, /models/{author}/{slug}, /providers)."),
+    Setting("status_page_public", bool, True,
+            "Status pages readable without a key. Off: they need a valid key in the "
+            "Authorization header (Bearer), like the API."),
     Setting("log_level", str, "info", "Log level.",
             choices=("debug", "info", "warning", "error")),
     Setting("log_format", str, "text", "Log line format.", choices=("text", "json")),
