@@ -258,10 +258,12 @@ def schemas() -> Json:
             {
                 "data": {"type": "array", "items": ref("Model")},
                 "links": obj(
-                    {"next": {"type": ["string", "null"], "description": "Always null."}},
-                    "Pagination links: routeyard returns the whole list at once.",
+                    {"next": {"type": ["string", "null"], "description": "Path of the next "
+                              "page when `limit` cut the list short; null otherwise."}},
+                    "Pagination links: without `limit`, the whole list comes at once.",
                 ),
-                "total_count": {"type": "integer", "description": "Length of `data`."},
+                "total_count": {"type": "integer", "description": "Number of models "
+                                "matching the filters, over all pages."},
             }
         ),
         "Model": obj(
@@ -340,13 +342,171 @@ def schemas() -> Json:
             },
             "OpenRouter's error envelope, the body of every non-2xx response.",
         ),
+        **admin_schemas(),
+    }
+
+
+def optional(schema: Json, description: str = "") -> Json:
+    """An optional field of an admin body: ``null`` means absent (and, in a PATCH, remove)."""
+    return or_null(schema, description)
+
+
+def admin_schemas() -> Json:
+    """The admin API's bodies: the shapes of the catalog file (docs/catalog-format.md).
+
+    Requests and responses share them; a response leaves out absent optional fields and
+    false flags, as the catalog file does.
+    """
+    text = {"type": "string"}
+    url = {"type": "string", "pattern": "^https?://", "description": "An http(s) URL without "
+           "credentials."}
+    flag = {"type": "boolean", "description": "Default false."}
+    decimal = {"type": "string", "pattern": PRICE_PATTERN}
+    return {
+        "AdminProvider": {
+            "type": "object",
+            "description": "A provider, as in the catalog file's `[[providers]]`.",
+            "properties": {
+                "slug": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]*$", "maxLength": 128,
+                         "description": "The base of every endpoint tag. Cannot be changed."},
+                "name": {"type": "string", "maxLength": 256,
+                         "description": "Display name (`provider_name` on the wire)."},
+                "privacy_policy_url": optional(url),
+                "terms_of_service_url": optional(url),
+                "status_page_url": optional(url),
+                "base_url": optional(url, "OpenAI-compatible API, for probes."),
+                "api_key_env": optional(
+                    {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$", "maxLength": 128},
+                    "The NAME of the environment variable holding the provider's key (never "
+                    "the key itself).",
+                ),
+                "probe_completion": optional(flag, "Opt in to paid completion probes."),
+            },
+            "required": ["slug", "name"],
+            "additionalProperties": False,
+        },
+        "AdminModel": {
+            "type": "object",
+            "description": "A model with its endpoints, as in the catalog file's `[[models]]`.",
+            "properties": {
+                "id": {"type": "string", "maxLength": 255,
+                       "description": "`author/slug[:variant]`. Cannot be changed."},
+                "canonical_slug": optional(text, "Permaslug; defaults to `id` (and is then "
+                                           "left out of responses)."),
+                "name": {"type": "string", "maxLength": 512},
+                "created": {"type": "integer", "minimum": 0, "description": "Unix seconds."},
+                "description": optional(text, "Default `\"\"`."),
+                "hugging_face_id": optional(text),
+                "tokenizer": optional(text),
+                "instruct_type": optional(text),
+                "modality": optional(text, "e.g. `text+image->text`."),
+                "input_modalities": optional({"type": "array", "items": text},
+                                             "Default `[\"text\"]`."),
+                "output_modalities": optional({"type": "array", "items": text},
+                                              "Default `[\"text\"]`."),
+                "knowledge_cutoff": optional(text, "YYYY-MM-DD."),
+                "expiration_date": optional(text, "YYYY-MM-DD."),
+                "default_parameters": optional(
+                    {"type": "object", "additionalProperties": {
+                        "anyOf": [{"type": "number"},
+                                  {"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$"}]}},
+                    "Sampling defaults, e.g. `{\"temperature\": \"0.6\"}`: numbers or "
+                    "decimal strings in, decimal strings out.",
+                ),
+                "endpoints": {
+                    "type": "array", "items": ref("AdminEndpoint"),
+                    "description": "In serving order; tags unique. On `PUT` and `PATCH`, a "
+                    "given list replaces the model's endpoints (those left out are deleted); "
+                    "without it they are kept.",
+                },
+            },
+            "required": ["id", "name", "created"],
+            "additionalProperties": False,
+        },
+        "AdminEndpoint": {
+            "type": "object",
+            "description": "An endpoint of a model, as in the catalog file's "
+            "`[[models.endpoints]]`.",
+            "properties": {
+                "provider": {"type": "string", "description": "A provider slug of the catalog."},
+                "tag": {"type": "string", "maxLength": 255,
+                        "description": "Default: the provider slug. Unique within the model; "
+                        "cannot be changed. e.g. `deepinfra/fp8`."},
+                "context_length": {"type": "integer", "minimum": 1},
+                "max_completion_tokens": optional({"type": "integer", "minimum": 0}),
+                "max_prompt_tokens": optional({"type": "integer", "minimum": 0}),
+                "quantization": optional(enum(QUANTIZATIONS, "Weight precision.")),
+                "supported_parameters": optional({"type": "array", "items": text},
+                                                 "Default `[]`."),
+                "supports_implicit_caching": optional(flag),
+                "service_tier": optional(enum(SERVICE_TIERS, "The provider's service tier.")),
+                "supports_tool_choice": optional(
+                    {"type": "object",
+                     "properties": {v: {"type": "boolean"}
+                                    for v in ("auto", "function", "none", "required")},
+                     "additionalProperties": False},
+                    "Default: all true when `tool_choice` is a supported parameter.",
+                ),
+                "native_tools": optional(
+                    {"type": "object", "additionalProperties": {
+                        "type": "object", "additionalProperties": {"type": "string"}}},
+                    "Default `{}`.",
+                ),
+                "supports_diarization": optional(flag),
+                "is_moderated": optional(flag),
+                "disabled": optional(flag, "Served with status -10 and left out of `/models`."),
+                "provider_model_id": optional(text, "The provider's own id, for probes."),
+                "pricing": ref("AdminPricing"),
+                "source": optional(text, "Provenance; set by the server when absent. Never "
+                                   "returned."),
+                "imported_at": optional({"type": "integer", "minimum": 0},
+                                        "Unix seconds; set by the server. Never returned."),
+            },
+            "required": ["provider", "context_length", "pricing"],
+            "additionalProperties": False,
+        },
+        "AdminPricing": {
+            "type": "object",
+            "description": "Prices in USD as decimal strings (never floats, never exponents), "
+            "stored and served byte-identical. An absent key is not charged.",
+            "properties": {
+                **{key: {**decimal, "description": text} for key, text in PRICE_KEYS},
+                "discount": {**decimal, "description": "A fraction between 0 and 1 (a number "
+                             "on the discovery API)."},
+            },
+            "required": ["prompt", "completion"],
+            "additionalProperties": False,
+        },
+        "AdminProviderResponse": obj({"data": ref("AdminProvider")}),
+        "AdminProviderListResponse": obj(
+            {"data": {"type": "array", "items": ref("AdminProvider")}},
+            "Every provider, sorted by slug.",
+        ),
+        "AdminModelResponse": obj({"data": ref("AdminModel")}),
+        "AdminModelListResponse": obj(
+            {"data": {"type": "array", "items": ref("AdminModel")}},
+            "Every model with its endpoints, sorted by id.",
+        ),
+        "AdminEndpointResponse": obj({"data": ref("AdminEndpoint")}),
+        "AdminEndpointListResponse": obj(
+            {"data": {"type": "array", "items": ref("AdminEndpoint")}},
+            "The model's endpoints, in serving order.",
+        ),
+        "MergePatch": {
+            "type": "object",
+            "description": "A JSON merge patch (RFC 7396): objects merge, `null` removes a key, "
+            "any other value (arrays included) replaces. The result must be valid.",
+        },
     }
 
 
 ERRORS: dict[str, tuple[str, str]] = {
     "400": ("BadRequest", "A malformed request."),
     "401": ("Unauthorized", "No valid API key (unless the operator made discovery public)."),
-    "404": ("NotFound", "No such model in the catalog."),
+    "403": ("Forbidden", "The API key is valid but not admin-scoped."),
+    "404": ("NotFound", "No such model (on the admin API: or provider, or endpoint)."),
+    "409": ("Conflict", "The record exists already, is still in use, or changed meanwhile."),
+    "413": ("PayloadTooLarge", "The request body is over the limit (1 MiB)."),
     "500": ("InternalServerError", "An unexpected server error."),
     "503": ("ServiceUnavailable", "The catalog database cannot be reached."),
 }
@@ -372,16 +532,16 @@ def ok(description: str, schema_name: str, *, cached: bool = True) -> Json:
     return response
 
 
-def responses(success: Json, *codes: str) -> Json:
-    out: Json = {"200": success}
+def responses(success: Json, *codes: str, status: str = "200") -> Json:
+    out: Json = {status: success}
     for code in codes:
         out[code] = {"$ref": f"#/components/responses/{ERRORS[code][0]}"}
     return out
 
 
-def query(name: str, description: str) -> Json:
+def query(name: str, description: str, schema: Json | None = None) -> Json:
     return {"name": name, "in": "query", "required": False, "description": description,
-            "schema": {"type": "string"}}
+            "schema": schema or {"type": "string"}}
 
 
 def path_param(name: str, description: str) -> Json:
@@ -408,7 +568,16 @@ def discovery_paths() -> Json:
                 "parameters": [
                     query("supported_parameters", "Comma-separated parameter names: only models "
                           "supporting all of them are listed."),
-                    query("category", "Filter models by use-case category, e.g. `programming`."),
+                    query("output_modalities", "Comma-separated output modalities: only "
+                          "models producing at least one of them are listed; `all` lists every "
+                          "model."),
+                    query("offset", "Number of models to skip (after filtering).",
+                          {"type": "integer", "minimum": 0, "default": 0}),
+                    query("limit", "Page size (1 to 10000; 0 counts as 1). With it, "
+                          "`links.next` is the path of the next page, or null on the last.",
+                          {"type": "integer", "minimum": 0}),
+                    query("category", "Filter models by use-case category, e.g. `programming`. "
+                          "Accepted and ignored."),
                 ],
                 "responses": responses(
                     ok("The catalog's models.", "ModelsListResponse"), "400", "401", "500", "503"
@@ -483,16 +652,192 @@ def meta_paths() -> Json:
     }
 
 
+ADMIN_SECURITY: list[Json] = [{"bearer": []}]
+ADMIN_KEY = ("Needs an admin-scoped key (`routeyard keys create --admin`): a read key gets "
+             "`403`, no key `401`.")
+WRITE_NOTE = ("The change is one transaction; this process serves it at once, every other "
+              "process within its refresh interval.")
+
+
+def admin_op(operation_id: str, summary: str, description: str, success: Json, *codes: str,
+             status: str = "200", body: Json | None = None,
+             parameters: list[Json] | None = None) -> Json:
+    """One admin operation: tag Admin, bearer security with admin scope, errors in the
+    envelope (500 and 503 on every one, 401 and 403 too)."""
+    errors = sorted({"401", "403", "500", "503", *codes})
+    out: Json = {
+        "operationId": operation_id,
+        "tags": ["Admin"],
+        "summary": summary,
+        "description": f"{description} {ADMIN_KEY}".strip(),
+        "security": ADMIN_SECURITY,
+    }
+    if parameters:
+        out["parameters"] = parameters
+    if body is not None:
+        out["requestBody"] = body
+    out["responses"] = responses(success, *errors, status=status)
+    return out
+
+
+def json_body(schema_name: str, description: str) -> Json:
+    return {"required": True, "description": description,
+            "content": {"application/json": {"schema": ref(schema_name)}}}
+
+
+def patch_body(what: str) -> Json:
+    return json_body("MergePatch", f"A JSON merge patch (RFC 7396) of {what}; the merged "
+                     "record is validated as a whole.")
+
+
+def admin_ok(description: str, schema_name: str) -> Json:
+    return ok(description, schema_name, cached=False)
+
+
+DELETED: Json = {"description": "Deleted."}
+BODY_ERRORS = ("400", "413")
+
+
+def model_params() -> list[Json]:
+    return [
+        path_param("author", "First part of the model id, e.g. `qwen`."),
+        path_param("slug", "Rest of the model id, variant included. Case is ignored."),
+    ]
+
+
+def endpoint_params() -> list[Json]:
+    return [*model_params(), path_param(
+        "tag", "The endpoint's tag. A tag with a variant keeps its slash unencoded in the "
+        "path: `.../endpoints/deepinfra/fp8`.")]
+
+
 def admin_paths() -> Json:
-    return {}  # reserved for /admin/... (see the comment above discovery_paths)
+    """Catalog changes under /admin (routeyard.api.admin). Bodies are the catalog file's
+    shapes; validation is that of imports, and a 400 names each offending field in
+    ``error.metadata.problems`` (``[{path, message}]``)."""
+    slug = [path_param("slug", "The provider's slug, e.g. `deepinfra`.")]
+    return {
+        "/admin/providers": {
+            "get": admin_op("adminListProviders", "List providers (admin form)",
+                            "Every provider with all its fields, sorted by slug.",
+                            admin_ok("The providers.", "AdminProviderListResponse")),
+            "post": admin_op("adminCreateProvider", "Create a provider", WRITE_NOTE,
+                             admin_ok("The provider as stored.", "AdminProviderResponse"),
+                             *BODY_ERRORS, "409", status="201",
+                             body=json_body("AdminProvider", "The new provider.")),
+        },
+        "/admin/providers/{slug}": {
+            "get": admin_op("adminGetProvider", "Get a provider", "",
+                            admin_ok("The provider.", "AdminProviderResponse"), "404",
+                            parameters=slug),
+            "put": admin_op("adminReplaceProvider", "Replace a provider",
+                            f"Fields left out are cleared; `slug` cannot change. {WRITE_NOTE}",
+                            admin_ok("The provider as stored.", "AdminProviderResponse"),
+                            *BODY_ERRORS, "404", "409", parameters=slug,
+                            body=json_body("AdminProvider", "The whole provider.")),
+            "patch": admin_op("adminUpdateProvider", "Update a provider", WRITE_NOTE,
+                              admin_ok("The provider as stored.", "AdminProviderResponse"),
+                              *BODY_ERRORS, "404", "409", parameters=slug,
+                              body=patch_body("AdminProvider")),
+            "delete": admin_op("adminDeleteProvider", "Delete a provider",
+                               f"Refused (`409`) while endpoints use it. {WRITE_NOTE}",
+                               DELETED, "404", "409", status="204", parameters=slug),
+        },
+        "/admin/models": {
+            "get": admin_op("adminListModels", "List models (admin form)",
+                            "Every model with its endpoints, sorted by id; disabled endpoints "
+                            "and models without endpoints included.",
+                            admin_ok("The models.", "AdminModelListResponse")),
+            "post": admin_op("adminCreateModel", "Create a model",
+                             f"With its endpoints, if any. {WRITE_NOTE}",
+                             admin_ok("The model as stored.", "AdminModelResponse"),
+                             *BODY_ERRORS, "409", status="201",
+                             body=json_body("AdminModel", "The new model.")),
+        },
+        "/admin/models/{author}/{slug}": {
+            "get": admin_op("adminGetModel", "Get a model", "",
+                            admin_ok("The model with its endpoints.", "AdminModelResponse"),
+                            "404", parameters=model_params()),
+            "put": admin_op("adminReplaceModel", "Replace a model",
+                            "Fields left out are reset to their defaults; `id` cannot change. "
+                            "`endpoints`, when given, replaces the model's endpoints (those "
+                            f"left out are deleted); when left out they are kept. {WRITE_NOTE}",
+                            admin_ok("The model as stored.", "AdminModelResponse"),
+                            *BODY_ERRORS, "404", "409", parameters=model_params(),
+                            body=json_body("AdminModel", "The whole model.")),
+            "patch": admin_op("adminUpdateModel", "Update a model",
+                              "A given `endpoints` array replaces the model's endpoints. "
+                              + WRITE_NOTE,
+                              admin_ok("The model as stored.", "AdminModelResponse"),
+                              *BODY_ERRORS, "404", "409", parameters=model_params(),
+                              body=patch_body("AdminModel")),
+            "delete": admin_op("adminDeleteModel", "Delete a model",
+                               f"With its endpoints. {WRITE_NOTE}",
+                               DELETED, "404", "409", status="204", parameters=model_params()),
+        },
+        "/admin/models/{author}/{slug}/endpoints": {
+            "get": admin_op("adminListEndpoints", "List a model's endpoints (admin form)",
+                            "In serving order, disabled ones included.",
+                            admin_ok("The endpoints.", "AdminEndpointListResponse"), "404",
+                            parameters=model_params()),
+            "post": admin_op("adminCreateEndpoint", "Add an endpoint to a model",
+                             f"Served after the model's other endpoints. {WRITE_NOTE}",
+                             admin_ok("The endpoint as stored.", "AdminEndpointResponse"),
+                             *BODY_ERRORS, "404", "409", status="201",
+                             parameters=model_params(),
+                             body=json_body("AdminEndpoint", "The new endpoint.")),
+        },
+        "/admin/models/{author}/{slug}/endpoints/{tag}": {
+            "get": admin_op("adminGetEndpoint", "Get an endpoint", "",
+                            admin_ok("The endpoint.", "AdminEndpointResponse"), "404",
+                            parameters=endpoint_params()),
+            "put": admin_op("adminReplaceEndpoint", "Replace an endpoint",
+                            "Fields left out are reset to their defaults (`disabled` too); "
+                            f"`tag` cannot change. {WRITE_NOTE}",
+                            admin_ok("The endpoint as stored.", "AdminEndpointResponse"),
+                            *BODY_ERRORS, "404", "409", parameters=endpoint_params(),
+                            body=json_body("AdminEndpoint", "The whole endpoint.")),
+            "patch": admin_op("adminUpdateEndpoint", "Update an endpoint",
+                              "e.g. `{\"pricing\": {\"prompt\": \"0.0000002\"}}` changes one "
+                              f"price. {WRITE_NOTE}",
+                              admin_ok("The endpoint as stored.", "AdminEndpointResponse"),
+                              *BODY_ERRORS, "404", "409", parameters=endpoint_params(),
+                              body=patch_body("AdminEndpoint")),
+            "delete": admin_op("adminDeleteEndpoint", "Delete an endpoint", WRITE_NOTE,
+                               DELETED, "404", "409", status="204",
+                               parameters=endpoint_params()),
+        },
+        "/admin/models/{author}/{slug}/endpoints/{tag}/disable": {
+            "post": admin_op("adminDisableEndpoint", "Disable an endpoint",
+                             "The endpoint stays listed with `status` -10 and no longer counts "
+                             f"for `/models` (top provider, pricing). No body. {WRITE_NOTE}",
+                             admin_ok("The endpoint as stored.", "AdminEndpointResponse"),
+                             "404", "409", parameters=endpoint_params()),
+        },
+        "/admin/models/{author}/{slug}/endpoints/{tag}/enable": {
+            "post": admin_op("adminEnableEndpoint", "Enable an endpoint",
+                             f"Undoes disable: `status` 0 again. No body. {WRITE_NOTE}",
+                             admin_ok("The endpoint as stored.", "AdminEndpointResponse"),
+                             "404", "409", parameters=endpoint_params()),
+        },
+    }
 
 
-PATH_GROUPS = (discovery_paths, meta_paths, admin_paths)
+def outcomes_paths() -> Json:
+    """Reserved for ``POST /admin/outcomes`` (health ingest from another gateway,
+    routeyard.api.ingest): add its path item here, built with :func:`admin_op` (tag Admin,
+    admin scope), with its request and response schemas in :func:`admin_schemas`."""
+    return {}
+
+
+PATH_GROUPS = (discovery_paths, meta_paths, admin_paths, outcomes_paths)
 TAGS: list[Json] = [
     {"name": "Models", "description": "The catalog's models."},
     {"name": "Endpoints", "description": "The endpoints (provider offers) of a model."},
     {"name": "Providers", "description": "The catalog's providers."},
     {"name": "Meta", "description": "Service description and health."},
+    {"name": "Admin", "description": "Changes to the catalog (providers, models, endpoints). "
+     "Every operation needs an admin-scoped key."},
 ]
 
 

@@ -1,21 +1,29 @@
 """The admin API: create, update and delete providers, models and endpoints.
 
 Bodies use the shape of the declarative catalog file (docs/catalog-format.md) and are
-validated by the same rules as imports (routeyard.catalog.schema). Every write is one
-transaction that bumps the catalog version; this process reloads before answering, so a
-change is served at once here and by every other process within the refresh interval.
+validated by the same rules as imports (routeyard.catalog.schema). ``PUT`` replaces a record,
+``PATCH`` is a JSON merge patch (RFC 7396: objects merge, ``null`` removes a key, arrays are
+replaced). Identity fields (a provider's ``slug``, a model's ``id``, an endpoint's ``tag``)
+cannot change. Every write is one transaction that bumps the catalog version; this process
+reloads before answering, so a change is served at once here and by every other process
+within the refresh interval. Only admin-scoped keys get past :func:`require_admin`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import math
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import msgspec
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -32,22 +40,77 @@ from routeyard.errors import (
     PayloadTooLarge,
 )
 from routeyard.models import Catalog, Endpoint, Model, Provider
+from routeyard.prices import format_decimal
 from routeyard.store import catalog as sc
 
 T = TypeVar("T")
 MAX_BODY_BYTES = 1 << 20
+MAX_PROBLEMS = 100  # listed in an error's metadata; the message names the first few
+SOURCE = "admin-api"
+NO_STORE = {"cache-control": "no-store"}
+# Quick pre-check of the raw body for the only JSON escapes that decode to strings no database
+# can store (NUL; a lone UTF-16 surrogate). A body without them needs no walk.
+_SUSPECT_ESCAPE = re.compile(rb"\\u(0000|[dD][89a-fA-F])")
+_DECIMAL = re.compile(r"-?[0-9]{1,30}(\.[0-9]{1,30})?")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def require_admin(request: Request) -> None:
+    """401 without a valid key, 403 for a key that is not admin-scoped."""
     key = authenticate(request, allow_public=False)
     if key is None or key.scope != "admin":
         raise Forbidden("Only admin keys can perform this operation")
 
 
+# -- request bodies ------------------------------------------------------------------
+
+
+def _bad_body(problems: list[tuple[str, str]]) -> BadRequest:
+    """A 400 naming each offending field: ``metadata.problems`` is ``[{path, message}]``."""
+    shown = "; ".join(f"{path}: {msg}" if path else msg for path, msg in problems[:5])
+    if len(problems) > 5:
+        shown += f"; and {len(problems) - 5} more"
+    return BadRequest(
+        f"Invalid request body: {shown}",
+        metadata={"problems": [{"path": p, "message": m} for p, m in problems[:MAX_PROBLEMS]]},
+    )
+
+
+def _join(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+def _unstorable(value: Any, path: str, out: list[tuple[str, str]]) -> None:
+    """Collect strings (keys included) holding a NUL or a lone surrogate: PostgreSQL refuses
+    the one, UTF-8 cannot encode the other."""
+    def check(text: str, where: str) -> None:
+        if "\x00" in text:
+            out.append((where, "contains a NUL character"))
+        elif any("\ud800" <= ch <= "\udfff" for ch in text):
+            out.append((where, "contains an unpaired surrogate (invalid Unicode)"))
+
+    if isinstance(value, str):
+        check(value, path)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check(key, _join(path, key))
+            _unstorable(item, _join(path, key), out)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _unstorable(item, _join(path, i), out)
+
+
 async def json_body(request: Request, limit: int = MAX_BODY_BYTES) -> dict[str, Any]:
+    """The request body as a JSON object: 413 past ``limit`` bytes, 400 when it is not JSON,
+    not an object, or holds strings no database can store."""
     length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > limit):
-        raise PayloadTooLarge(f"Request body too large: at most {limit} bytes")
+    if length is not None:
+        if not length.isdigit():
+            raise BadRequest("Invalid Content-Length header")
+        if int(length) > limit:
+            raise PayloadTooLarge(f"Request body too large: at most {limit} bytes")
     data = bytearray()
     async for chunk in request.stream():
         data.extend(chunk)
@@ -57,32 +120,160 @@ async def json_body(request: Request, limit: int = MAX_BODY_BYTES) -> dict[str, 
         body = json.loads(data)
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("Request body is not valid JSON") from None
+    except RecursionError:
+        raise BadRequest("Request body is not valid JSON: nested too deeply") from None
     if not isinstance(body, dict):
-        raise BadRequest("Request body must be a JSON object")
+        raise BadRequest(f"Request body must be a JSON object, got {_kind(body)}")
+    if _SUSPECT_ESCAPE.search(data):
+        problems: list[tuple[str, str]] = []
+        _unstorable(body, "", problems)
+        if problems:
+            raise _bad_body(problems)
     return body
 
 
-def ok(data: Any, status: int = 200) -> Response:
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {bool: "a boolean", int: "a number", float: "a number", str: "a string",
+            list: "an array", dict: "an object"}.get(type(value), type(value).__name__)
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396: objects merge recursively, ``null`` removes a key, anything else replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    out = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = merge_patch(out.get(key), value)
+    return out
+
+
+def ok(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(json.dumps({"data": data}), status_code=status, media_type=JSON,
-                    headers={"cache-control": "no-store"})
+                    headers={**NO_STORE, **(headers or {})})
 
 
-def _validated(build: Callable[[Checker], T | None], what: str) -> T:
-    checker = Checker(what)
+def no_content() -> Response:
+    return Response(status_code=204, headers=NO_STORE)
+
+
+# -- validation ----------------------------------------------------------------------
+
+
+def _validated(build: Callable[[Checker], T | None]) -> T:
+    """Run ``build`` with a Checker; 400 naming every problem (paths relative to the body)."""
+    checker = Checker("body")
     value = build(checker)
     if checker.problems or value is None:
-        problems = checker.problems or [(what, "invalid")]
-        raise BadRequest(
-            "; ".join(f"{where.removeprefix(what + ': ')}: {msg}" for where, msg in problems),
-            metadata={"problems": [{"path": w.removeprefix(what + ": "), "message": m}
-                                   for w, m in problems]},
-        )
+        problems = [(where.removeprefix("body: ").removeprefix("body").removeprefix("."), msg)
+                    for where, msg in checker.problems] or [("", "invalid")]
+        raise _bad_body(problems)
     return value
 
 
+def _keep_identity(merged: dict[str, Any], field: str, current: str, what: str) -> None:
+    """Fill ``field`` from the stored record, or refuse a body that changes it."""
+    value = merged.get(field)
+    if value is None:
+        merged[field] = current
+    elif isinstance(value, str) and value != current:
+        raise BadRequest(
+            f"{what}'s {field} cannot be changed (it is {current!r}, the body says {value!r})",
+            metadata={"problems": [
+                {"path": field, "message": f"cannot be changed from {current!r}"}]},
+        )
+    # a value of the wrong type is left for validation to report
+
+
+# Rules the shared schema (routeyard.catalog.schema) does not apply yet; they belong there.
+# Without the first, a model's default_parameters that are not numbers make every process
+# fail to build its snapshot (wire.model() reads them as Decimal).
+
+
+def _default_parameters(c: Checker, body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` with ``default_parameters`` as decimal strings (numbers or decimal strings in;
+    null values dropped, as the OpenRouter importer does)."""
+    raw = body.get("default_parameters")
+    if not isinstance(raw, dict):
+        return body  # absent, null, or a wrong type the schema reports
+    params: dict[str, str] = {}
+    for key, value in raw.items():
+        where = f"body.default_parameters.{key}"
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            c.fail(where, f"expected a number, got {_kind(value)}")
+        elif isinstance(value, float) and not math.isfinite(value):
+            c.fail(where, f"expected a finite number, got {value}")
+        elif isinstance(value, str) and not _DECIMAL.fullmatch(value):
+            c.fail(where, f"expected a number or a decimal string, got {value!r}")
+        else:
+            params[key] = (format_decimal(Decimal(repr(value))) if isinstance(value, float)
+                           else str(value))
+    return {**body, "default_parameters": params or None}
+
+
+def _provider_secrets(c: Checker, body: dict[str, Any]) -> None:
+    """Keep credentials out of the catalog: it is served, exported and logged."""
+    env = body.get("api_key_env")
+    if isinstance(env, str) and not _ENV_NAME.fullmatch(env):
+        c.fail("body.api_key_env", "expected the NAME of an environment variable "
+               "(letters, digits, _), not a key")
+    for key in ("privacy_policy_url", "terms_of_service_url", "status_page_url", "base_url"):
+        url = body.get(key)
+        if isinstance(url, str):
+            try:
+                has_credentials = "@" in urlsplit(url).netloc
+            except ValueError:
+                continue  # the schema reports a malformed URL
+            if has_credentials:
+                c.fail(f"body.{key}", "must not contain credentials; name the key's "
+                       "environment variable in api_key_env")
+
+
+def _check_provider(body: dict[str, Any]) -> Provider:
+    def build(c: Checker) -> Provider | None:
+        provider = check_provider(c, body, "body")
+        _provider_secrets(c, body)
+        return provider
+    return _validated(build)
+
+
+def _check_model(body: dict[str, Any], known: list[str]) -> Model:
+    def build(c: Checker) -> Model | None:
+        model = check_model(c, _default_parameters(c, body), "body")
+        if model is not None:
+            for i, e in enumerate(model.endpoints):
+                if e.provider not in known:
+                    c.fail(f"body.endpoints[{i}].provider", f"unknown provider {e.provider!r}")
+        return model
+    return _validated(build)
+
+
+def _check_endpoint(body: dict[str, Any], known: list[str]) -> Endpoint:
+    def build(c: Checker) -> Endpoint | None:
+        endpoint = check_endpoint(c, body, "body")
+        if endpoint is not None and endpoint.provider not in known:
+            c.fail("body.provider", f"unknown provider {endpoint.provider!r}")
+        return endpoint
+    return _validated(build)
+
+
+# -- reading and writing -------------------------------------------------------------
+
+
 async def _write(request: Request, change: Callable[[Connection], T]) -> T:
+    """Run ``change`` in one transaction, then reload this process's snapshot."""
     rt = runtime(request)
-    result = await asyncio.to_thread(rt.store.write_catalog, change)
+    try:
+        result = await asyncio.to_thread(rt.store.write_catalog, change)
+    except IntegrityError:
+        # A concurrent write got there first (same id, or a provider deleted meanwhile).
+        raise Conflict("The change conflicts with a concurrent change; retry") from None
     await asyncio.to_thread(rt.refresh)
     return result
 
@@ -94,8 +285,17 @@ async def _read(request: Request, fn: Callable[[Connection], T]) -> T:
     return await asyncio.to_thread(run)
 
 
+def _apply(conn: Connection, catalog: Catalog) -> None:
+    # overwrite=True: the admin's value of operator-owned fields (`disabled`) is the one kept.
+    sc.apply_catalog(conn, catalog, now=_now(), overwrite=True, source=SOURCE)
+
+
 def _model_id(request: Request) -> str:
     return f"{request.path_params['author']}/{request.path_params['slug']}"
+
+
+def _now() -> int:
+    return int(time.time())
 
 
 # -- providers -----------------------------------------------------------------------
@@ -110,62 +310,64 @@ async def list_providers(request: Request) -> Response:
 async def create_provider(request: Request) -> Response:
     require_admin(request)
     body = await json_body(request)
-    provider = _validated(lambda c: check_provider(c, body, "body"), "body")
+    provider = _check_provider(body)
 
     def change(conn: Connection) -> None:
         if sc.read_provider(conn, provider.slug) is not None:
             raise Conflict(f"Provider {provider.slug} already exists")
-        sc.apply_catalog(conn, Catalog(providers=(provider,)), now=_now(), source="admin-api")
+        _apply(conn, Catalog(providers=(provider,)))
 
     await _write(request, change)
-    return ok(declarative.provider_dict(provider), 201)
+    return ok(declarative.provider_dict(provider), 201,
+              {"location": f"{P}/providers/{provider.slug}"})
 
 
-async def provider_detail(request: Request) -> Response:
+async def get_provider(request: Request) -> Response:
     require_admin(request)
     slug = request.path_params["slug"]
-    if request.method == "GET":
-        found = await _read(request, lambda conn: sc.read_provider(conn, slug))
-        if found is None:
-            raise NotFound(f"Provider {slug} not found")
-        return ok(declarative.provider_dict(found))
-    if request.method == "DELETE":
-        def delete(conn: Connection) -> None:
-            if sc.provider_endpoint_count(conn, slug):
-                raise Conflict(f"Provider {slug} still has endpoints; delete them first")
-            if not sc.delete_provider(conn, slug):
-                raise NotFound(f"Provider {slug} not found")
-        await _write(request, delete)
-        return Response(status_code=204)
+    found = await _read(request, lambda conn: sc.read_provider(conn, slug))
+    if found is None:
+        raise NotFound(f"Provider {slug} not found")
+    return ok(declarative.provider_dict(found))
+
+
+async def update_provider(request: Request) -> Response:
+    require_admin(request)
+    slug = request.path_params["slug"]
     body = await json_body(request)
+    patch = request.method == "PATCH"
 
     def update(conn: Connection) -> Provider:
         current = sc.read_provider(conn, slug)
         if current is None:
             raise NotFound(f"Provider {slug} not found")
-        merged = {**declarative.provider_dict(current), **body} if request.method == "PATCH" else body
-        merged["slug"] = merged.get("slug", slug)
-        if merged["slug"] != slug:
-            raise BadRequest("A provider's slug cannot be changed")
-        provider = _validated(lambda c: check_provider(c, merged, "body"), "body")
-        sc.apply_catalog(conn, Catalog(providers=(provider,)), now=_now(), source="admin-api")
+        merged = merge_patch(declarative.provider_dict(current), body) if patch else dict(body)
+        _keep_identity(merged, "slug", current.slug, "A provider")
+        provider = _check_provider(merged)
+        _apply(conn, Catalog(providers=(provider,)))
         return provider
 
     return ok(declarative.provider_dict(await _write(request, update)))
 
 
+async def delete_provider(request: Request) -> Response:
+    require_admin(request)
+    slug = request.path_params["slug"]
+
+    def delete(conn: Connection) -> None:
+        if sc.read_provider(conn, slug) is None:
+            raise NotFound(f"Provider {slug} not found")
+        count = sc.provider_endpoint_count(conn, slug)
+        if count:
+            raise Conflict(f"Provider {slug} still has {count} endpoint(s); delete them first",
+                           metadata={"endpoints": count})
+        sc.delete_provider(conn, slug)
+
+    await _write(request, delete)
+    return no_content()
+
+
 # -- models --------------------------------------------------------------------------
-
-
-def _check_model(body: dict[str, Any], known: list[str]) -> Model:
-    def build(c: Checker) -> Model | None:
-        model = check_model(c, body, "body")
-        if model is not None:
-            for i, e in enumerate(model.endpoints):
-                if e.provider not in known:
-                    c.fail(f"body.endpoints[{i}].provider", f"unknown provider {e.provider!r}")
-        return model
-    return _validated(build, "body")
 
 
 async def list_models(request: Request) -> Response:
@@ -180,53 +382,68 @@ async def create_model(request: Request) -> Response:
 
     def change(conn: Connection) -> Model:
         model = _check_model(body, sc.provider_slugs(conn))
-        if sc.read_model(conn, model.id) is not None:
-            raise Conflict(f"Model {model.id} already exists")
-        sc.apply_catalog(conn, Catalog(models=(model,)), now=_now(), overwrite=True,
-                         source="admin-api")
+        existing = sc.read_model(conn, model.id)  # ids are unique regardless of case
+        if existing is not None:
+            raise Conflict(f"Model {existing.id} already exists")
+        _apply(conn, Catalog(models=(model,)))
         return model
 
     model = await _write(request, change)
-    return ok(declarative.model_dict(model), 201)
+    return ok(declarative.model_dict(model), 201, {"location": f"{P}/models/{model.id}"})
 
 
-async def model_detail(request: Request) -> Response:
+async def _find_model(request: Request) -> Model:
+    model_id = _model_id(request)
+    found = await _read(request, lambda conn: sc.read_model(conn, model_id))
+    if found is None:
+        raise NotFound(f"Model {model_id} not found")
+    return found
+
+
+async def get_model(request: Request) -> Response:
+    require_admin(request)
+    return ok(declarative.model_dict(await _find_model(request)))
+
+
+async def update_model(request: Request) -> Response:
+    """PUT replaces the model's fields; its endpoints are replaced only when the body has
+    ``endpoints`` (endpoints left out of the new list are deleted). PATCH merges."""
     require_admin(request)
     model_id = _model_id(request)
-    if request.method == "GET":
-        found = await _read(request, lambda conn: sc.read_model(conn, model_id))
-        if found is None:
-            raise NotFound(f"Model {model_id} not found")
-        return ok(declarative.model_dict(found))
-    if request.method == "DELETE":
-        def delete(conn: Connection) -> None:
-            current = sc.read_model(conn, model_id)
-            if current is None:
-                raise NotFound(f"Model {model_id} not found")
-            sc.delete_model(conn, current.id)
-        await _write(request, delete)
-        return Response(status_code=204)
     body = await json_body(request)
+    patch = request.method == "PATCH"
 
     def update(conn: Connection) -> Model:
         current = sc.read_model(conn, model_id)
         if current is None:
             raise NotFound(f"Model {model_id} not found")
         existing = declarative.model_dict(current)
-        merged = {**existing, **body} if request.method == "PATCH" else dict(body)
-        merged.setdefault("id", current.id)
-        if str(merged["id"]).lower() != current.id.lower():
-            raise BadRequest("A model's id cannot be changed")
+        merged = merge_patch(existing, body) if patch else dict(body)
+        _keep_identity(merged, "id", current.id, "A model")
         replace_endpoints = "endpoints" in body
-        merged.setdefault("endpoints", existing["endpoints"])
+        if not replace_endpoints:
+            merged["endpoints"] = existing["endpoints"]
         model = _check_model(merged, sc.provider_slugs(conn))
-        sc.apply_catalog(conn, Catalog(models=(model,)), now=_now(), overwrite=True,
-                         source="admin-api")
+        _apply(conn, Catalog(models=(model,)))
         if replace_endpoints:
             sc.delete_endpoints_except(conn, model.id, {e.tag for e in model.endpoints})
         return model
 
     return ok(declarative.model_dict(await _write(request, update)))
+
+
+async def delete_model(request: Request) -> Response:
+    require_admin(request)
+    model_id = _model_id(request)
+
+    def delete(conn: Connection) -> None:
+        current = sc.read_model(conn, model_id)
+        if current is None:
+            raise NotFound(f"Model {model_id} not found")
+        sc.delete_model(conn, current.id)
+
+    await _write(request, delete)
+    return no_content()
 
 
 # -- endpoints -----------------------------------------------------------------------
@@ -243,34 +460,6 @@ def _with_endpoint(model: Model, endpoint: Endpoint) -> Model:
     return msgspec.structs.replace(model, endpoints=tuple(eps))
 
 
-def _check_endpoint(body: dict[str, Any], known: list[str]) -> Endpoint:
-    def build(c: Checker) -> Endpoint | None:
-        endpoint = check_endpoint(c, body, "body")
-        if endpoint is not None and endpoint.provider not in known:
-            c.fail("body.provider", f"unknown provider {endpoint.provider!r}")
-        return endpoint
-    return _validated(build, "body")
-
-
-async def create_endpoint(request: Request) -> Response:
-    require_admin(request)
-    model_id = _model_id(request)
-    body = await json_body(request)
-
-    def change(conn: Connection) -> Endpoint:
-        model = sc.read_model(conn, model_id)
-        if model is None:
-            raise NotFound(f"Model {model_id} not found")
-        endpoint = _check_endpoint(body, sc.provider_slugs(conn))
-        if any(e.tag == endpoint.tag for e in model.endpoints):
-            raise Conflict(f"Model {model.id} already has an endpoint tagged {endpoint.tag}")
-        sc.apply_catalog(conn, Catalog(models=(_with_endpoint(model, endpoint),)), now=_now(),
-                         overwrite=True, source="admin-api")
-        return endpoint
-
-    return ok(declarative.endpoint_dict(await _write(request, change)), 201)
-
-
 def _find(model: Model | None, model_id: str, tag: str) -> tuple[Model, Endpoint]:
     if model is None:
         raise NotFound(f"Model {model_id} not found")
@@ -280,65 +469,118 @@ def _find(model: Model | None, model_id: str, tag: str) -> tuple[Model, Endpoint
     raise NotFound(f"Model {model.id} has no endpoint tagged {tag}")
 
 
-async def endpoint_detail(request: Request) -> Response:
+async def list_endpoints(request: Request) -> Response:
+    require_admin(request)
+    model = await _find_model(request)
+    return ok([declarative.endpoint_dict(e) for e in model.endpoints])
+
+
+async def create_endpoint(request: Request) -> Response:
+    """Add an endpoint after the model's others (last in serving order)."""
+    require_admin(request)
+    model_id = _model_id(request)
+    body = await json_body(request)
+
+    def change(conn: Connection) -> tuple[Model, Endpoint]:
+        model = sc.read_model(conn, model_id)
+        if model is None:
+            raise NotFound(f"Model {model_id} not found")
+        endpoint = _check_endpoint(body, sc.provider_slugs(conn))
+        if any(e.tag == endpoint.tag for e in model.endpoints):
+            raise Conflict(f"Model {model.id} already has an endpoint tagged {endpoint.tag}")
+        _apply(conn, Catalog(models=(_with_endpoint(model, endpoint),)))
+        return model, endpoint
+
+    model, endpoint = await _write(request, change)
+    return ok(declarative.endpoint_dict(endpoint), 201,
+              {"location": f"{P}/models/{model.id}/endpoints/{endpoint.tag}"})
+
+
+async def get_endpoint(request: Request) -> Response:
     require_admin(request)
     model_id, tag = _model_id(request), request.path_params["tag"]
-    if request.method == "GET":
-        _, found = _find(await _read(request, lambda c: sc.read_model(c, model_id)), model_id, tag)
-        return ok(declarative.endpoint_dict(found))
-    if request.method == "DELETE":
-        def delete(conn: Connection) -> None:
-            model, _ = _find(sc.read_model(conn, model_id), model_id, tag)
-            sc.delete_endpoint(conn, model.id, tag)
-        await _write(request, delete)
-        return Response(status_code=204)
+    _, found = _find(await _read(request, lambda c: sc.read_model(c, model_id)), model_id, tag)
+    return ok(declarative.endpoint_dict(found))
+
+
+async def update_endpoint(request: Request) -> Response:
+    require_admin(request)
+    model_id, tag = _model_id(request), request.path_params["tag"]
     body = await json_body(request)
+    patch = request.method == "PATCH"
 
     def update(conn: Connection) -> Endpoint:
         model, current = _find(sc.read_model(conn, model_id), model_id, tag)
-        merged = ({**declarative.endpoint_dict(current), **body}
-                  if request.method == "PATCH" else dict(body))
-        merged.setdefault("tag", tag)
-        if merged["tag"] != tag:
-            raise BadRequest("An endpoint's tag cannot be changed; create a new endpoint")
+        merged = merge_patch(declarative.endpoint_dict(current), body) if patch else dict(body)
+        _keep_identity(merged, "tag", current.tag, "An endpoint")
         endpoint = _check_endpoint(merged, sc.provider_slugs(conn))
-        sc.apply_catalog(conn, Catalog(models=(_with_endpoint(model, endpoint),)), now=_now(),
-                         overwrite=True, source="admin-api")
+        _apply(conn, Catalog(models=(_with_endpoint(model, endpoint),)))
         return endpoint
 
     return ok(declarative.endpoint_dict(await _write(request, update)))
 
 
-async def set_disabled(request: Request) -> Response:
+async def delete_endpoint(request: Request) -> Response:
     require_admin(request)
     model_id, tag = _model_id(request), request.path_params["tag"]
-    disabled = request.url.path.endswith("/disable")
+
+    def delete(conn: Connection) -> None:
+        model, _ = _find(sc.read_model(conn, model_id), model_id, tag)
+        sc.delete_endpoint(conn, model.id, tag)
+
+    await _write(request, delete)
+    return no_content()
+
+
+async def _set_disabled(request: Request, disabled: bool) -> Response:
+    require_admin(request)
+    model_id, tag = _model_id(request), request.path_params["tag"]
 
     def change(conn: Connection) -> Endpoint:
         model, current = _find(sc.read_model(conn, model_id), model_id, tag)
         endpoint = msgspec.structs.replace(current, disabled=disabled)
-        sc.apply_catalog(conn, Catalog(models=(_with_endpoint(model, endpoint),)), now=_now(),
-                         overwrite=True, source="admin-api")
+        _apply(conn, Catalog(models=(_with_endpoint(model, endpoint),)))
         return endpoint
 
     return ok(declarative.endpoint_dict(await _write(request, change)))
 
 
-def _now() -> int:
-    return int(time.time())
+async def disable_endpoint(request: Request) -> Response:
+    """Served with status -10 and left out of /models until enabled again."""
+    return await _set_disabled(request, True)
+
+
+async def enable_endpoint(request: Request) -> Response:
+    return await _set_disabled(request, False)
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _route(path: str, **handlers: Handler) -> Route:
+    """One route per path, so that a wrong method is a 405 whose Allow header lists them all."""
+    table = {method.upper(): handler for method, handler in handlers.items()}
+    if "GET" in table:
+        table["HEAD"] = table["GET"]
+
+    async def endpoint(request: Request) -> Response:
+        return await table[request.method](request)
+
+    return Route(path, endpoint, methods=list(table), name=f"admin:{path}")
 
 
 P = "/api/v1/admin"
 EP = P + "/models/{author}/{slug}/endpoints"
 routes = [
-    Route(P + "/providers", list_providers, methods=["GET"]),
-    Route(P + "/providers", create_provider, methods=["POST"]),
-    Route(P + "/providers/{slug}", provider_detail, methods=["GET", "PUT", "PATCH", "DELETE"]),
-    Route(P + "/models", list_models, methods=["GET"]),
-    Route(P + "/models", create_model, methods=["POST"]),
-    Route(P + "/models/{author}/{slug}", model_detail, methods=["GET", "PUT", "PATCH", "DELETE"]),
-    Route(EP, create_endpoint, methods=["POST"]),
-    Route(EP + "/{tag:path}/disable", set_disabled, methods=["POST"]),
-    Route(EP + "/{tag:path}/enable", set_disabled, methods=["POST"]),
-    Route(EP + "/{tag:path}", endpoint_detail, methods=["GET", "PUT", "PATCH", "DELETE"]),
+    _route(P + "/providers", get=list_providers, post=create_provider),
+    _route(P + "/providers/{slug}", get=get_provider, put=update_provider,
+           patch=update_provider, delete=delete_provider),
+    _route(P + "/models", get=list_models, post=create_model),
+    _route(P + "/models/{author}/{slug}", get=get_model, put=update_model, patch=update_model,
+           delete=delete_model),
+    _route(EP, get=list_endpoints, post=create_endpoint),
+    _route(EP + "/{tag:path}/disable", post=disable_endpoint),
+    _route(EP + "/{tag:path}/enable", post=enable_endpoint),
+    _route(EP + "/{tag:path}", get=get_endpoint, put=update_endpoint, patch=update_endpoint,
+           delete=delete_endpoint),
 ]
