@@ -9,6 +9,7 @@ as one :class:`~routeyard.errors.CatalogError`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from routeyard import ids
@@ -47,6 +48,12 @@ PRICE_KEYS = {
     "web_search", "internal_reasoning", "input_cache_read", "input_cache_write", "discount",
 }
 MAX_TOKENS = 1 << 40
+
+
+def decimal_in_range(value: object) -> bool:
+    """False for a Decimal (JSON read with ``parse_float=Decimal``) whose plain form would
+    be absurdly long (``1e999999999``): such a value is refused before it is formatted."""
+    return not isinstance(value, Decimal) or not value.is_finite() or -40 <= value.adjusted() <= 20
 
 
 class Checker:
@@ -169,6 +176,9 @@ def check_pricing(c: Checker, data: Any, path: str) -> Pricing | None:
     for key in sorted(PRICE_KEYS & set(data)):
         raw = data[key]
         if raw is None:
+            continue
+        if not decimal_in_range(raw):
+            c.fail(f"{path}.{key}", f"price out of range: {raw}")
             continue
         try:
             values[key] = parse_fraction(raw) if key == "discount" else parse_price(raw)
