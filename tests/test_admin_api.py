@@ -21,7 +21,7 @@ from schemas import validate_response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from routeyard.api import admin
+from routeyard.api import admin, ingest
 from routeyard.app import create_app
 from routeyard.catalog.declarative import read_starter
 from routeyard.logs import JSONFormatter
@@ -778,7 +778,8 @@ def test_every_admin_route_is_in_the_docs_and_the_openapi_document() -> None:
                 assert {"400", "413"} <= set(operation["responses"]), (method, template)
     admin_paths = {p for p in document["paths"] if p.startswith("/admin/")}
     assert admin_paths == {route.path.removeprefix("/api/v1").replace("{tag:path}", "{tag}")
-                           for route in admin.routes if isinstance(route, Route)}
+                           for route in [*admin.routes, *ingest.routes]
+                           if isinstance(route, Route)}
 
 
 # -- across processes ----------------------------------------------------------------

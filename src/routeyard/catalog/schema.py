@@ -8,6 +8,9 @@ as one :class:`~routeyard.errors.CatalogError`.
 
 from __future__ import annotations
 
+import math
+import re
+
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -27,6 +30,7 @@ from routeyard.models import (
 from routeyard.prices import PriceError, parse_fraction, parse_price
 
 T = TypeVar("T")
+_SIGNED_DECIMAL = re.compile(r"-?[0-9]{1,30}(\.[0-9]{1,30})?")
 
 PROVIDER_KEYS = {
     "slug", "name", "privacy_policy_url", "terms_of_service_url", "status_page_url",
@@ -247,7 +251,19 @@ def check_model(c: Checker, data: dict[str, Any], path: str) -> Model | None:
     created = c.count(data, "created", path, required=True)
     default_parameters = c.get(data, "default_parameters", path, dict)
     if default_parameters is not None:
-        default_parameters = {str(k): str(v) for k, v in default_parameters.items()}
+        checked: dict[str, str] = {}
+        for key, value in default_parameters.items():
+            # Numbers or decimal strings only: the listing serves them as JSON numbers.
+            text = None
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                text = repr(value) if math.isfinite(value) else None
+            elif isinstance(value, str) and _SIGNED_DECIMAL.fullmatch(value):
+                text = value
+            if text is None:
+                c.fail(f"{path}.default_parameters.{key}", f"expected a number, got {value!r}"[:200])
+            else:
+                checked[str(key)] = text
+        default_parameters = checked
     eps: list[Endpoint] = []
     tags: set[str] = set()
     for epath, item in _each(c, data.get("endpoints"), f"{path}.endpoints"):
