@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -114,26 +113,29 @@ def test_outcomes_recorded_through_both_add_up_on_both(pair: tuple[Server, Serve
 
 def test_sigterm_finishes_in_flight_requests_then_exits(database_url: str, tmp_path: Path,
                                                         keys: dict[str, str]) -> None:
+    import json
+    import socket
+
     server = Server(database_url, tmp_path)
     now = time.time()
     items = [{"model_id": QWEN, "tag": "chutes", "at": now, "result": "success",
               "ttft_ms": 100 + i % 50} for i in range(10_000)]
-    result: dict[str, Any] = {}
-
-    def post() -> None:
-        result["response"] = httpx.post(server.base + "/api/v1/admin/outcomes",
-                                        json={"outcomes": items}, headers=auth(keys["admin"]),
-                                        timeout=30)
-
-    thread = threading.Thread(target=post)
-    thread.start()
-    time.sleep(0.15)
-    server.proc.send_signal(signal.SIGTERM)
-    thread.join(30)
+    body = json.dumps({"outcomes": items}).encode()
+    head = (f"POST /api/v1/admin/outcomes HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Bearer {keys['admin']}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+    # The whole request is on the wire before the signal: it is in flight for certain.
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(head + body)
+        server.proc.send_signal(signal.SIGTERM)
+        response = b""
+        while chunk := sock.recv(65536):
+            response += chunk
     assert server.proc.wait(20) == 0
     server.stop()
-    assert result["response"].status_code == 200
-    assert result["response"].json()["data"]["accepted"] == 10_000
+    status_line, _, rest = response.partition(b"\r\n")
+    assert b" 200 " in status_line, response[:300]
+    assert json.loads(rest.partition(b"\r\n\r\n")[2])["data"]["accepted"] == 10_000
     store = Store(database_url)
     with store.engine.connect() as conn:
         total = conn.execute(sa.text("SELECT SUM(success) FROM health_minutes")).scalar_one()
