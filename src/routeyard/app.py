@@ -27,6 +27,7 @@ from routeyard.metrics import metrics
 from routeyard.runtime import Runtime
 from routeyard.service import prepare
 from routeyard.store import Store
+from routeyard.web import web_routes
 
 log = logging.getLogger("routeyard")
 access = logging.getLogger("routeyard.access")
@@ -42,11 +43,15 @@ HTTP_MESSAGES = {
 class RequestContext:
     """Outermost layer: a request id on every response, CORS preflight, one access-log line
     and the request metrics per request, and a last-resort 500 in the envelope whose cause
-    is logged with that id (never sent to the client)."""
+    is logged with that id (never sent to the client). Refuses a request target longer than
+    ``max_path_length`` (414) and headers past ``max_header_bytes`` (431) first (0: no limit)."""
 
-    def __init__(self, app: ASGIApp, *, access_log: bool = True) -> None:
+    def __init__(self, app: ASGIApp, *, access_log: bool = True, max_path_length: int = 0,
+                 max_header_bytes: int = 0) -> None:
         self.app = app
         self.access_log = access_log
+        self.max_path_length = max_path_length
+        self.max_header_bytes = max_header_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -74,7 +79,9 @@ class RequestContext:
             await send(message)
 
         try:
-            if scope["method"] == "OPTIONS" and scope["path"].startswith("/api/"):
+            if (refusal := self._over_limits(scope)) is not None:
+                await refusal(scope, receive, send_with_id)
+            elif scope["method"] == "OPTIONS" and scope["path"].startswith("/api/"):
                 await Response(status_code=204, headers=CORS_HEADERS)(scope, receive, send_with_id)
             else:
                 await self.app(scope, receive, send_with_id)
@@ -90,6 +97,25 @@ class RequestContext:
                 })
         finally:
             self._observe(scope, status, time.perf_counter() - started_at, request_id)
+
+    def _over_limits(self, scope: Scope) -> Response | None:
+        """A 414 or 431 in the envelope for a request past the size limits, else None."""
+        limit = self.max_path_length
+        if limit:
+            raw_path = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
+            if len(raw_path) + len(scope.get("query_string", b"")) > limit:
+                metrics().refused.labels("path_length").inc()
+                return error_response(414, f"URI Too Long: at most {limit} bytes")
+        limit = self.max_header_bytes
+        if limit:
+            size = 0
+            for name, value in scope["headers"]:
+                size += len(name) + len(value)
+            if size > limit:
+                metrics().refused.labels("header_bytes").inc()
+                return error_response(
+                    431, f"Request Header Fields Too Large: at most {limit} bytes in all")
+        return None
 
     def _observe(self, scope: Scope, status: int, elapsed: float, request_id: str) -> None:
         route = scope.get("route")
@@ -109,6 +135,8 @@ class RequestContext:
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, APIError)
     headers = {"www-authenticate": "Bearer"} if exc.status == 401 else None
+    if exc.headers:
+        headers = {**(headers or {}), **exc.headers}
     return error_response(exc.status, exc.message, exc.metadata, headers)
 
 
@@ -116,6 +144,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     message = HTTP_MESSAGES.get(exc.status_code, "Error")
     return error_response(exc.status_code, message, None, dict(exc.headers or {}))
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    """A 500 in the envelope. Starlette's outermost middleware answers an unexpected error
+    before RequestContext can (without a handler, in plain text), then re-raises it, so
+    RequestContext still logs the cause with the request id."""
+    return error_response(500, "Internal Server Error")
 
 
 async def _unavailable(request: Request, exc: Exception) -> Response:
@@ -151,16 +186,19 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
                 store.dispose()
 
     app = Starlette(
-        routes=[*routes, *ops.routes, *ingest.routes, *admin.routes],
+        routes=[*routes, *ops.routes, *ingest.routes, *admin.routes, *web_routes],
         lifespan=lifespan,
         exception_handlers={
             APIError: _api_error,
             HTTPException: _http_error,
             StoreUnavailable: _unavailable,
+            Exception: _internal_error,
         },
     )
     app.state.runtime = runtime
-    outer = RequestContext(app, access_log=settings.access_log)
+    outer = RequestContext(app, access_log=settings.access_log,
+                           max_path_length=int(settings.max_path_length),
+                           max_header_bytes=int(settings.max_header_bytes))
     outer.runtime = runtime  # type: ignore[attr-defined]
     return outer
 

@@ -12,6 +12,7 @@
     └── APIError               an HTTP error answered in the envelope
         ├── BadRequest (400), Unauthorized (401), Forbidden (403), NotFound (404),
         ├── MethodNotAllowed (405), PayloadTooLarge (413), Conflict (409)
+        ├── TooManyRequests (429, with Retry-After)
         └── ServiceUnavailable (503)
 """
 
@@ -58,12 +59,16 @@ class CatalogError(RouteyardError):
 
 
 class APIError(RouteyardError):
+    """Answered with ``status`` in the envelope; ``headers`` are added to the response."""
+
     status = 500
     default_message = "Internal Server Error"
 
-    def __init__(self, message: str | None = None, metadata: dict[str, Any] | None = None) -> None:
+    def __init__(self, message: str | None = None, metadata: dict[str, Any] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         self.message = message or self.default_message
         self.metadata = metadata
+        self.headers = headers
         super().__init__(self.message)
 
 
@@ -100,6 +105,17 @@ class Conflict(APIError):
 class PayloadTooLarge(APIError):
     status = 413
     default_message = "Request body too large"
+
+
+class TooManyRequests(APIError):
+    """429 with ``Retry-After`` and ``metadata.retry_after`` (whole seconds)."""
+
+    status = 429
+    default_message = "Too Many Requests"
+
+    def __init__(self, message: str | None = None, *, retry_after: int) -> None:
+        super().__init__(message, {"retry_after": retry_after},
+                         {"retry-after": str(retry_after)})
 
 
 class ServiceUnavailable(APIError):

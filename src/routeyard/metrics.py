@@ -60,6 +60,10 @@ class Metrics:
         self.rate_limit_fallback = gauge(
             "routeyard_rate_limit_local_fallback",
             "1 while rate limits fall back to per-process counting (Redis unreachable)", "max")
+        self.refused = Counter("routeyard_requests_refused",
+                               "Requests refused by an abuse limit, by reason (rate_limit, "
+                               "auth_failures, path_length, header_bytes)", ("reason",),
+                               registry=r)
 
     def render(self) -> tuple[bytes, str]:
         if os.environ.get(MULTIPROC_ENV):

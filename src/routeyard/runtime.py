@@ -17,6 +17,7 @@ from routeyard.health.service import HealthService
 from routeyard.keys import KeyRing
 from routeyard.metrics import metrics
 from routeyard.models import Catalog
+from routeyard.ratelimit import Limiter
 from routeyard.store import Store
 
 log = logging.getLogger("routeyard")
@@ -33,10 +34,12 @@ class Runtime:
         self.stale_since: float | None = None
         self._key_use: dict[int, int] = {}
         self._swap = threading.Lock()
+        self._refreshing = threading.Lock()
         self.health = HealthService(
             store, settings.health(), retention_margin=settings.health_retention_margin_minutes,
             buffer_limit=settings.health_buffer_limit,
         )
+        self.limiter = Limiter.from_settings(settings)  # rate limits (docs/security.md)
 
     @cached_property
     def openapi(self) -> Body:
@@ -66,7 +69,14 @@ class Runtime:
         self.keyring = KeyRing(self.store.list_keys())
 
     def refresh(self) -> bool:
-        """Reload whatever another process changed; True when something was reloaded."""
+        """Reload whatever another process changed; True when something was reloaded.
+
+        Serialized: the background poll and an admin write's own refresh must not both swap
+        snapshots, or the slower one could put an older catalog back."""
+        with self._refreshing:
+            return self._refresh()
+
+    def _refresh(self) -> bool:
         versions = self.store.versions()
         changed = False
         if versions["catalog"] != self.versions.get("catalog"):
@@ -196,3 +206,4 @@ class Runtime:
                 await asyncio.to_thread(self.store.touch_keys, used)
             except RouteyardError as exc:
                 log.warning("could not record key use on shutdown: %s", exc)
+        self.limiter.close()

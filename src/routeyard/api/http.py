@@ -6,6 +6,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Send
 
 from routeyard.api.snapshot import Body
 from routeyard.errors import error_body
@@ -25,8 +26,7 @@ def _etag_matches(header: str, etag: str) -> bool:
         return True
     for candidate in header.split(","):
         candidate = candidate.strip()
-        if candidate.startswith("W/"):
-            candidate = candidate[2:]
+        candidate = candidate.removeprefix("W/")
         if candidate == etag:
             return True
     return False
@@ -41,27 +41,71 @@ def _accepts_gzip(header: str) -> bool:
     return False
 
 
+Header = tuple[bytes, bytes]
+PLAIN, GZIP, NOT_MODIFIED = "plain", "gzip", "304"  # the answers a body is sent in
+_VARY = (b"vary", b"Accept-Encoding")
+_ANY_ORIGIN = (b"access-control-allow-origin", b"*")
+_CONTENT_TYPE = (b"content-type", JSON.encode())
+_GZIPPED = (b"content-encoding", b"gzip")
+
+
+def _body_headers(body: Body, data: bytes, variant: str, cache_control: str,
+                  extra: dict[str, str] | None) -> list[Header]:
+    """The response headers of ``body`` (in Starlette's form and order: lower-case names,
+    latin-1), memoized on the body unless ``extra`` headers are added."""
+    key = (cache_control, variant)
+    if extra is None:
+        cached = body.headers.get(key)
+        if cached is not None:
+            return cached
+        headers = [(b"cache-control", cache_control.encode("latin-1")),
+                   (b"etag", body.etag.encode("latin-1")), _VARY, _ANY_ORIGIN]
+    else:
+        named = {"cache-control": cache_control, "etag": body.etag, "vary": "Accept-Encoding",
+                 "access-control-allow-origin": "*", **extra}
+        headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in named.items()]
+    if variant == GZIP:
+        headers.append(_GZIPPED)
+    if variant != NOT_MODIFIED:
+        headers += [(b"content-length", str(len(data)).encode("latin-1")), _CONTENT_TYPE]
+    if extra is None:
+        body.headers[key] = headers
+    return headers
+
+
+def prepare(body: Body, *, if_none_match: str | None, accept_encoding: str | None,
+            cache_control: str, extra: dict[str, str] | None = None
+            ) -> tuple[int, list[Header], bytes]:
+    """(status, headers, data) answering a GET of ``body``: 304 when ``if_none_match``
+    holds its ETag, the gzip form when ``accept_encoding`` takes gzip, else the body.
+
+    The header list may be shared between answers: copy it before changing it.
+    """
+    if if_none_match is not None and _etag_matches(if_none_match, body.etag):
+        return 304, _body_headers(body, b"", NOT_MODIFIED, cache_control, extra), b""
+    if accept_encoding and _accepts_gzip(accept_encoding):
+        gz = body.gzipped
+        if gz is not None:
+            return 200, _body_headers(body, gz, GZIP, cache_control, extra), gz
+    return 200, _body_headers(body, body.data, PLAIN, cache_control, extra), body.data
+
+
+async def send_prepared(send: Send, status: int, headers: list[Header], data: bytes) -> None:
+    """Send an answer from :func:`prepare` on a raw ASGI ``send``."""
+    await send({"type": "http.response.start", "status": status, "headers": list(headers)})
+    await send({"type": "http.response.body", "body": data})
+
+
 def send_body(request: Request, body: Body, *, cache_control: str,
               extra: dict[str, str] | None = None) -> Response:
     """200 with ``body``, or 304 when the client's ETag matches; gzip when accepted."""
-    headers = {
-        "cache-control": cache_control,
-        "etag": body.etag,
-        "vary": "Accept-Encoding",
-        "access-control-allow-origin": "*",
-    }
-    if extra:
-        headers.update(extra)
-    inm = request.headers.get("if-none-match")
-    if inm is not None and _etag_matches(inm, body.etag):
-        return Response(status_code=304, headers=headers)
-    data = body.data
-    if _accepts_gzip(request.headers.get("accept-encoding", "")):
-        gz = body.gzipped
-        if gz is not None:
-            data = gz
-            headers["content-encoding"] = "gzip"
-    return Response(data, status_code=200, headers=headers, media_type=JSON)
+    status, headers, data = prepare(
+        body, if_none_match=request.headers.get("if-none-match"),
+        accept_encoding=request.headers.get("accept-encoding"), cache_control=cache_control,
+        extra=extra)
+    response = Response(data, status_code=status)
+    response.raw_headers = list(headers)
+    return response
 
 
 def error_response(status: int, message: str, metadata: dict[str, Any] | None = None,

@@ -21,14 +21,19 @@ GZIP_MIN_BYTES = 860
 
 
 class Body:
-    """An encoded response body with its ETag and, on demand, its gzip form."""
+    """An encoded response body with its ETag and, on demand, its gzip form.
 
-    __slots__ = ("data", "etag", "_gzipped")
+    ``headers`` memoizes the response header lists :mod:`routeyard.api.http` builds for this
+    body, so that the request path builds none.
+    """
+
+    __slots__ = ("_gzipped", "data", "etag", "headers")
 
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.etag = '"' + hashlib.blake2b(data, digest_size=12).hexdigest() + '"'
         self._gzipped: bytes | None = None
+        self.headers: dict[tuple[str, str], list[tuple[bytes, bytes]]] = {}
 
     @property
     def gzipped(self) -> bytes | None:
@@ -45,7 +50,7 @@ def encode(value: object) -> bytes:
 
 
 class ModelEntry:
-    __slots__ = ("model", "full", "anonymous", "listing", "parameters", "output_modalities")
+    __slots__ = ("anonymous", "full", "listing", "model", "output_modalities", "parameters")
 
     def __init__(self, model: Model, full: Body, anonymous: Body, listing: bytes | None) -> None:
         self.model = model

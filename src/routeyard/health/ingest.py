@@ -14,6 +14,7 @@ from routeyard.health.outcomes import Outcome, Result, Source, result_for_status
 
 MAX_BATCH = 10_000
 FUTURE_SLACK_SECONDS = 60.0
+MAX_INT = 2**53  # past it a JSON number is not exact as a float
 ITEM_KEYS = frozenset({"model_id", "tag", "at", "result", "http_status", "ttft_ms",
                        "output_tokens", "generation_ms", "source"})
 RESULTS = {r.value: r for r in Result}
@@ -31,7 +32,8 @@ def _number(item: dict[str, Any], key: str, where: str, problems: list[tuple[str
     if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
         problems.append((f"{where}.{key}", f"expected {'an integer' if integer else 'a number'}"))
         return None
-    if not math.isfinite(value) or value < 0:
+    # JSON integers have no bound: a huge one is refused before float() overflows on it.
+    if (isinstance(value, int) and value > MAX_INT) or not math.isfinite(value) or value < 0:
         problems.append((f"{where}.{key}", "must be a finite non-negative number"))
         return None
     return float(value)
@@ -68,7 +70,7 @@ def parse_batch(body: Any, resolve: Resolver, *, now: float, oldest: float,
             else:
                 resolved = found
         at = _number(item, "at", where, problems)
-        if at is None and "at" not in item:
+        if item.get("at") is None:  # absent or null: now
             at = now
         elif at is not None and not (oldest <= at <= now + FUTURE_SLACK_SECONDS):
             problems.append((f"{where}.at", "outside the kept window (the last day) or in the future"))
@@ -83,12 +85,12 @@ def parse_batch(body: Any, resolve: Resolver, *, now: float, oldest: float,
                 problems.append((where, "result or http_status is required"))
             else:
                 result = result_for_status(int(status))
-        elif raw_result in RESULTS:
+        elif isinstance(raw_result, str) and raw_result in RESULTS:
             result = RESULTS[raw_result]
         else:
             problems.append((f"{where}.result", f"expected one of {', '.join(RESULTS)}"))
         raw_source = item.get("source", "ingest")
-        if raw_source not in SOURCES:
+        if not isinstance(raw_source, str) or raw_source not in SOURCES:
             problems.append((f"{where}.source", f"expected one of {', '.join(SOURCES)}"))
         ttft = _number(item, "ttft_ms", where, problems)
         tokens = _number(item, "output_tokens", where, problems, integer=True)

@@ -15,7 +15,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import msgspec
@@ -151,6 +151,18 @@ class HealthService:
                 changed.add(endpoint[0])
         self.live = live
         return changed
+
+    def records_for(self, endpoint: Endpoint) -> Iterator[tuple[int, MinuteRecord]]:
+        """The endpoint's minute records held for the last day, as ``(minute, record)``
+        pairs (one per writer: several of one minute add up). Read-only, for display; read
+        it once. It walks a copy (taken at once, under the GIL), so a concurrent refresh does
+        not disturb it, and allocates nothing that outlives a step: a day of records of many
+        endpoints would otherwise wake the garbage collector over the whole heap."""
+        rows = self._rows.get(endpoint)
+        if not rows:
+            return iter(())
+        held = dict(rows)
+        return ((minute, record) for (minute, _writer), record in held.items())
 
     def prune(self) -> int:
         from routeyard.store import health as sh
