@@ -214,3 +214,22 @@ def test_database_outage_serves_stale_refuses_writes_and_recovers(
     finally:
         server.stop()
         proxy.close()
+
+
+def test_replicas_starting_together_on_an_empty_database_all_come_up(database_url: str,
+                                                                     tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    env = {"ROUTEYARD_PUBLIC_DISCOVERY": "true"}
+    with ThreadPoolExecutor(3) as pool:
+        servers = list(pool.map(lambda _: Server(database_url, tmp_path, env=env), range(3)))
+    try:
+        for server in servers:
+            r = httpx.get(f"{server.base}/api/v1/models/{QWEN}/endpoints")
+            assert r.status_code == 200 and len(r.json()["data"]["endpoints"]) == 5
+    finally:
+        for server in servers:
+            server.stop()
+    store = Store(database_url)
+    assert store.versions()["catalog"] == 1  # the starter was loaded once
+    store.dispose()

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import random
+import time
+
+import sqlalchemy as sa
+
 from routeyard.catalog.declarative import read_starter
 from routeyard.config import Settings
+from routeyard.errors import SchemaOutOfDate, StoreError
 from routeyard.store import Store
 from routeyard.store.catalog import Diff
 
@@ -15,8 +21,24 @@ def load_starter(store: Store, *, prune: bool = False, overwrite: bool = False) 
                                source=STARTER_SOURCE)
 
 
-def prepare(store: Store, settings: Settings) -> list[str]:
-    """Make ``store`` ready to serve; returns what was done, for the operator."""
+def prepare(store: Store, settings: Settings, *, attempts: int = 5) -> list[str]:
+    """Make ``store`` ready to serve; returns what was done, for the operator.
+
+    Replicas that start together on an empty database race to migrate it and to load the
+    starter catalog; the loser's transaction fails and it simply looks again."""
+    for attempt in range(attempts):
+        try:
+            return _prepare(store, settings)
+        except SchemaOutOfDate:
+            raise
+        except (StoreError, sa.exc.SQLAlchemyError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 + random.random() * 0.5)
+    return []  # pragma: no cover
+
+
+def _prepare(store: Store, settings: Settings) -> list[str]:
     done = []
     if store.ensure_schema(migrate_empty=True) == "migrated":
         done.append("created the database schema")

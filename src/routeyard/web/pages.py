@@ -26,9 +26,9 @@ from starlette.routing import Route
 
 from routeyard import ids
 from routeyard.api.http import _accepts_gzip
-from routeyard.api.routes import bearer, runtime
+from routeyard.api.routes import authenticate, runtime
 from routeyard.api.snapshot import Body, Snapshot
-from routeyard.errors import APIError
+from routeyard.errors import APIError, TooManyRequests
 from routeyard.models import Endpoint, Model, Provider
 from routeyard.runtime import Runtime
 from routeyard.web import bars
@@ -110,15 +110,14 @@ def _denied(request: Request) -> Response | None:
     if rt.settings.status_page_public:
         return None
     try:
-        token = bearer(request)
+        # The API's own check: failed-auth throttling and per-key limits apply here too.
+        authenticate(request, allow_public=False)
+    except TooManyRequests:
+        raise
     except APIError:
-        token = None
-    record = rt.keyring.verify(token) if token else None
-    if record is None:
         return _error(request, 401, "A key is needed",
                       "This status page is private: send an API key in the Authorization "
                       "header (Bearer).", headers={"www-authenticate": "Bearer"})
-    rt.note_key_use(record.id)
     return None
 
 
