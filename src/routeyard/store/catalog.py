@@ -192,13 +192,17 @@ def apply_catalog(
     ``source``/``now`` where the catalog leaves them empty.
     """
     diff = Diff()
+    # New rows are inserted in batches (one executemany per table, parents first).
+    new_providers: list[dict[str, Any]] = []
+    new_models: list[dict[str, Any]] = []
+    new_endpoints: list[dict[str, Any]] = []
     existing_p = {r.slug: r for r in conn.execute(sa.select(providers))}
     for p in catalog.providers:
         values = provider_row(p)
         key = f"provider {p.slug}"
         old = existing_p.get(p.slug)
         if old is None:
-            conn.execute(sa.insert(providers).values(**values, source=source, updated_at=now))
+            new_providers.append({**values, "source": source, "updated_at": now})
             diff.created.append(key)
         elif _same(old, values):
             diff.unchanged.append(key)
@@ -209,6 +213,8 @@ def apply_catalog(
             )
             diff.updated.append(key)
 
+    if new_providers:
+        conn.execute(sa.insert(providers), new_providers)
     existing_m = {r.id: r for r in conn.execute(sa.select(models))}
     existing_e: dict[tuple[str, str], Any] = {
         (r.model_id, r.tag): r for r in conn.execute(sa.select(endpoints))
@@ -219,7 +225,7 @@ def apply_catalog(
         key = f"model {m.id}"
         old_m = existing_m.get(m.id)
         if old_m is None:
-            conn.execute(sa.insert(models).values(**values, source=source, updated_at=now))
+            new_models.append({**values, "source": source, "updated_at": now})
             diff.created.append(key)
         elif _same(old_m, values):
             diff.unchanged.append(key)
@@ -237,7 +243,7 @@ def apply_catalog(
             if old_e is None:
                 values["source"] = values["source"] or source
                 values["imported_at"] = values["imported_at"] or now
-                conn.execute(sa.insert(endpoints).values(**values, updated_at=now))
+                new_endpoints.append({**values, "updated_at": now})
                 diff.created.append(key)
                 continue
             if not overwrite:
@@ -256,6 +262,11 @@ def apply_catalog(
                 sa.update(endpoints).where(endpoints.c.id == old_e.id).values(**values, updated_at=now)
             )
             diff.updated.append(key)
+
+    if new_models:
+        conn.execute(sa.insert(models), new_models)
+    if new_endpoints:
+        conn.execute(sa.insert(endpoints), new_endpoints)
 
     if prune:
         declared_m = {m.id for m in catalog.models}
