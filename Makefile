@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: serve test setup bench clean
+.PHONY: serve test setup bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,13 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# A longer Schemathesis run than the one in `make test`, with a new seed (docs/testing.md).
+fuzz: $(STAMP)
+	ROUTEYARD_FUZZ_EXAMPLES=$${ROUTEYARD_FUZZ_EXAMPLES:-200} \
+	ROUTEYARD_FUZZ_SEED=$${ROUTEYARD_FUZZ_SEED:-random} \
+	$(BIN)/python -m pytest tests/test_fuzz.py $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -104,6 +104,13 @@ def enum(values: tuple[Any, ...], description: str, kind: str = "string") -> Jso
     return {"type": kind, "description": description, "enum": list(values)}
 
 
+def open_enum(values: tuple[str, ...], description: str) -> Json:
+    """A string whose known values are ``values`` but any other is valid too: the catalog may
+    hold values OpenRouter has not published (yet), and OpenRouter's SDKs accept them."""
+    return {"type": "string", "description": f"{description} Known values are the examples; "
+            "others are valid.", "examples": list(values)}
+
+
 def pricing(description: str) -> Json:
     properties: Json = {
         key: {"type": "string", "pattern": PRICE_PATTERN, "description": text}
@@ -140,6 +147,21 @@ def uptime(window: str) -> Json:
         "description": f"Uptime percentage (0–100, unrounded) over the last {window}; null when "
         "there is too little traffic to say.",
     }
+
+
+def architecture(*, listing: bool) -> Json:
+    """A model's architecture: on ``/models`` (``listing``) ``tokenizer`` is left out when
+    unknown, as OpenRouter's spec has it; in a model's endpoint list it is null then."""
+    out = obj({
+        "tokenizer": ref("ModelGroup") if listing else or_null(ref("ModelGroup")),
+        "instruct_type": ref("InstructType"),
+        "modality": {"type": ["string", "null"], "description": "e.g. `text+image->text`."},
+        "input_modalities": {"type": "array", "items": ref("InputModality")},
+        "output_modalities": {"type": "array", "items": ref("OutputModality")},
+    })
+    if listing:
+        out["required"].remove("tokenizer")
+    return out
 
 
 def schemas() -> Json:
@@ -211,25 +233,13 @@ def schemas() -> Json:
             "Prices in USD as decimal strings, exactly as the catalog holds them: never "
             "floats, never exponents. `\"0\"` means free; an absent key is not charged."
         ),
-        "ModelArchitecture": obj(
-            {
-                "tokenizer": or_null(ref("ModelGroup")),
-                "instruct_type": ref("InstructType"),
-                "modality": {
-                    "type": ["string", "null"],
-                    "description": "e.g. `text+image->text`.",
-                },
-                "input_modalities": {"type": "array", "items": ref("InputModality")},
-                "output_modalities": {"type": "array", "items": ref("OutputModality")},
-            }
-        ),
-        "ModelGroup": enum(MODEL_GROUPS, "Tokenizer family. Known values; treat as open."),
-        "InstructType": or_null(
-            enum(INSTRUCT_TYPES, ""), "Instruction format. Known values; treat as open."
-        ),
-        "InputModality": enum(INPUT_MODALITIES, "Known values; treat as open."),
-        "OutputModality": enum(OUTPUT_MODALITIES, "Known values; treat as open."),
-        "Parameter": enum(PARAMETERS, "A request parameter name. Known values; treat as open."),
+        "ModelArchitecture": architecture(listing=False),
+        "ModelListingArchitecture": architecture(listing=True),
+        "ModelGroup": open_enum(MODEL_GROUPS, "Tokenizer family."),
+        "InstructType": or_null(open_enum(INSTRUCT_TYPES, "Instruction format.")),
+        "InputModality": open_enum(INPUT_MODALITIES, "An input modality."),
+        "OutputModality": open_enum(OUTPUT_MODALITIES, "An output modality."),
+        "Parameter": open_enum(PARAMETERS, "A request parameter name."),
         "ProviderName": {
             "type": "string",
             "description": "Provider display name, as the operator's catalog spells it. An open "
@@ -275,7 +285,7 @@ def schemas() -> Json:
                 "description": {"type": "string"},
                 "pricing": ref("PublicPricing"),
                 "context_length": {"type": ["integer", "null"]},
-                "architecture": ref("ModelArchitecture"),
+                "architecture": ref("ModelListingArchitecture"),
                 "top_provider": ref("TopProviderInfo"),
                 "per_request_limits": or_null(ref("PerRequestLimits")),
                 "supported_parameters": {"type": "array", "items": ref("Parameter")},
@@ -305,13 +315,15 @@ def schemas() -> Json:
         ),
         "DefaultParameters": {
             "type": "object",
-            "description": "Sampling defaults; only the keys OpenRouter's 2025-10 spec allows.",
+            "description": "Sampling defaults from the catalog. The keys OpenRouter serves are "
+            "listed; the catalog may hold others (OpenRouter's SDKs ignore keys they do not "
+            "know).",
             "properties": {
-                "temperature": {"type": ["number", "null"], "minimum": 0, "maximum": 2},
-                "top_p": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
-                "frequency_penalty": {"type": ["number", "null"], "minimum": -2, "maximum": 2},
+                key: {"type": ["number", "null"]}
+                for key in ("temperature", "top_p", "top_k", "frequency_penalty",
+                            "presence_penalty", "repetition_penalty")
             },
-            "additionalProperties": False,
+            "additionalProperties": {"type": ["number", "null"]},
         },
         "ModelLinks": obj(
             {"details": {"type": "string", "description": "Path of the model's endpoints list."}}
@@ -343,6 +355,7 @@ def schemas() -> Json:
             "OpenRouter's error envelope, the body of every non-2xx response.",
         ),
         **admin_schemas(),
+        **outcomes_schemas(),
     }
 
 
@@ -572,10 +585,11 @@ def discovery_paths() -> Json:
                           "models producing at least one of them are listed; `all` lists every "
                           "model."),
                     query("offset", "Number of models to skip (after filtering).",
-                          {"type": "integer", "minimum": 0, "default": 0}),
-                    query("limit", "Page size (1 to 10000; 0 counts as 1). With it, "
-                          "`links.next` is the path of the next page, or null on the last.",
-                          {"type": "integer", "minimum": 0}),
+                          {"type": "integer", "minimum": 0, "maximum": 999_999_999,
+                           "default": 0}),
+                    query("limit", "Page size (1 to 10000: 0 counts as 1, more as 10000). "
+                          "With it, `links.next` is the path of the next page, or null on the "
+                          "last.", {"type": "integer", "minimum": 0, "maximum": 999_999_999}),
                     query("category", "Filter models by use-case category, e.g. `programming`. "
                           "Accepted and ignored."),
                 ],
@@ -823,11 +837,79 @@ def admin_paths() -> Json:
     }
 
 
+OUTCOME_RESULTS = ("success", "upstream_error", "timeout", "rate_limited", "caller_error")
+OUTCOME_SOURCES = ("probe", "traffic", "ingest")
+
+
+def outcomes_schemas() -> Json:
+    """The health ingest's batch (routeyard.health.ingest): one item per request another
+    gateway made to an endpoint of the catalog (docs/health.md)."""
+    count = {"type": "integer", "minimum": 0}
+    duration = {"type": "number", "minimum": 0}
+    return {
+        "OutcomeBatch": {
+            "type": "object",
+            "description": "Outcomes reported by another gateway. The batch is checked whole: "
+            "one bad item refuses it (`400` naming each one) and nothing is recorded.",
+            "properties": {
+                "outcomes": {"type": "array", "items": ref("OutcomeItem"), "minItems": 1,
+                             "maxItems": 10_000},
+            },
+            "required": ["outcomes"],
+            "additionalProperties": False,
+        },
+        "OutcomeItem": {
+            "type": "object",
+            "description": "One request to an endpoint and how it ended. `result` or "
+            "`http_status` is required; without `result`, the status decides it (2xx success, "
+            "429 rate limited, 408 and 504 timeout, 401 to 404 upstream error, other 4xx "
+            "caller error, anything else upstream error).",
+            "properties": {
+                "model_id": {"type": "string", "description": "A model id of the catalog "
+                             "(case ignored), e.g. `qwen/qwen3-32b`."},
+                "tag": {"type": "string", "description": "The endpoint's tag within the model, "
+                        "e.g. `deepinfra/fp8`."},
+                "at": {"type": "number", "description": "When it happened, in Unix seconds; "
+                       "default: now. Must lie within the kept window (the last day) and not "
+                       "in the future."},
+                "result": enum(OUTCOME_RESULTS, "How the request ended."),
+                "http_status": {"type": "integer", "minimum": 100, "maximum": 599,
+                                "description": "The upstream's HTTP status."},
+                "ttft_ms": {**duration, "description": "Time to first token, milliseconds."},
+                "output_tokens": {**count, "description": "Tokens generated."},
+                "generation_ms": {**duration, "description": "First token to last, "
+                                  "milliseconds."},
+                "source": {**enum(OUTCOME_SOURCES, "Who measured it."), "default": "ingest"},
+            },
+            "required": ["model_id", "tag"],
+            "anyOf": [{"required": ["result"]}, {"required": ["http_status"]}],
+            "additionalProperties": False,
+        },
+        "OutcomeIngestResponse": obj({"data": obj({
+            "accepted": {"type": "integer", "minimum": 0,
+                         "description": "Outcomes recorded (all of the batch)."},
+            "minutes": {"type": "integer", "minimum": 0,
+                        "description": "Minute records they were added to."},
+        })}),
+    }
+
+
 def outcomes_paths() -> Json:
-    """Reserved for ``POST /admin/outcomes`` (health ingest from another gateway,
-    routeyard.api.ingest): add its path item here, built with :func:`admin_op` (tag Admin,
-    admin scope), with its request and response schemas in :func:`admin_schemas`."""
-    return {}
+    """``POST /admin/outcomes``: health ingest from another gateway (routeyard.api.ingest)."""
+    return {
+        "/admin/outcomes": {
+            "post": admin_op(
+                "adminIngestOutcomes", "Report outcomes (health ingest)",
+                "Records outcomes another gateway observed, as if routeyard had measured them: "
+                "they count for the endpoints' uptime, latency, throughput and status "
+                "(docs/health.md). Stored before the answer; served by every process within "
+                "its health refresh interval. The body may be up to 8 MiB.",
+                admin_ok("The outcomes are stored.", "OutcomeIngestResponse"),
+                "400", "413",
+                body=json_body("OutcomeBatch", "At most 10,000 outcomes."),
+            ),
+        },
+    }
 
 
 PATH_GROUPS = (discovery_paths, meta_paths, admin_paths, outcomes_paths)

@@ -217,8 +217,10 @@ def check_endpoint(c: Checker, data: dict[str, Any], path: str) -> Endpoint | No
         else:
             tool_choice = ToolChoice(**raw_tc)
     native = c.get(data, "native_tools", path, dict, default={})
-    if not all(isinstance(v, dict) and all(isinstance(x, str) for x in v.values()) for v in native.values()):
-        c.fail(f"{path}.native_tools", "expected a table of tables of strings")
+    # Each tool needs its `type`: OpenRouter's SDKs refuse a native tool without one.
+    if not all(isinstance(v, dict) and all(isinstance(x, str) for x in v.values()) and "type" in v
+               for v in native.values()):
+        c.fail(f"{path}.native_tools", "expected a table of tables of strings, each with a type")
         native = {}
     context_length = c.count(data, "context_length", path, required=True, positive=True)
     pricing = check_pricing(c, data.get("pricing"), f"{path}.pricing")
