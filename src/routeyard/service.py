@@ -32,7 +32,7 @@ def prepare(store: Store, settings: Settings, *, attempts: int = 5) -> list[str]
         except SchemaOutOfDate:
             # Tables but no revision yet: another process is migrating right now (SQLite
             # shows its tables before the revision is stamped). Anything else is final.
-            if attempt == attempts - 1 or store.current_revision() is not None:
+            if attempt == attempts - 1 or store.schema_status() == "outdated":
                 raise
             time.sleep(0.2 + random.random() * 0.5)
         except (StoreError, sa.exc.SQLAlchemyError):

@@ -24,6 +24,12 @@ from routeyard.catalog.declarative import read_starter
 from routeyard.web import format as fmt
 from tests.conftest import BACKENDS, ROOT, Server, fresh_database_url, run_cli
 
+try:  # imported at collection, in the main thread (a lazy import can race under xdist)
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+except ImportError:  # pragma: no cover - reported by the fixture
+    sync_playwright = None  # type: ignore[assignment]
+
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
@@ -46,16 +52,14 @@ def _unavailable(reason: str) -> NoReturn:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    try:
-        from playwright.sync_api import Error, sync_playwright
-    except ImportError:
+    if sync_playwright is None:
         _unavailable("the playwright package is not installed")
     if not os.access(CHROMIUM, os.X_OK):
         _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     with sync_playwright() as p:
         try:
             b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        except Error as exc:
+        except PlaywrightError as exc:
             _unavailable(f"Chromium at {CHROMIUM} does not start: {exc}")
         yield b
         b.close()
