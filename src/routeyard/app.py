@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import re
 import secrets
@@ -49,6 +50,10 @@ class RequestContext:
     def __init__(self, app: ASGIApp, *, access_log: bool = True, max_path_length: int = 0,
                  max_header_bytes: int = 0) -> None:
         self.app = app
+        # Request ids: a random per-process prefix and a counter; unique across processes
+        # and far cheaper per request than drawing random bytes.
+        self._id_prefix = secrets.token_hex(4)
+        self._id_counter = itertools.count(1)
         self.access_log = access_log
         self.max_path_length = max_path_length
         self.max_header_bytes = max_header_bytes
@@ -65,7 +70,7 @@ class RequestContext:
                 request_id = text if _REQUEST_ID.fullmatch(text) else None
                 break
         if request_id is None:
-            request_id = secrets.token_hex(8)
+            request_id = self._next_id()
         scope.setdefault("state", {})["request_id"] = request_id
         header = (b"x-request-id", request_id.encode())
         status = 500
@@ -97,6 +102,9 @@ class RequestContext:
                 })
         finally:
             self._observe(scope, status, time.perf_counter() - started_at, request_id)
+
+    def _next_id(self) -> str:
+        return f"{self._id_prefix}{next(self._id_counter):08x}"
 
     def _over_limits(self, scope: Scope) -> Response | None:
         """A 414 or 431 in the envelope for a request past the size limits, else None."""
