@@ -10,6 +10,7 @@ unless ROUTEYARD_TEST_REQUIRE_PG=1 (as in .ci/run), which turns that into a fail
 from __future__ import annotations
 
 import itertools
+import re
 import os
 import secrets
 import socket
@@ -72,8 +73,27 @@ class PgServer:
 _pg = PgServer()
 
 
+# -- nothing leaks: no API key may appear in any log of the run -------------------------
+# Every server's log is checked when it stops, and every test's captured output and log
+# records (in-process apps log there) are checked as the test reports. Keys are random, so
+# their shape is enough to find any of them.
+KEY_PATTERN = re.compile(r"sk-ry-v1-[0-9a-f]{64}")
+_leaks: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    for name, content in report.sections:
+        if "stdout" in name:
+            continue  # a test may print what a CLI printed to its user (the new key)
+        if KEY_PATTERN.search(content):
+            _leaks.append(f"{report.nodeid} ({name})")
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     _pg.drop()
+    if _leaks:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        print("\nAPI keys found in logs of:\n  " + "\n  ".join(sorted(set(_leaks))))
 
 
 def fresh_database_url(backend: str, tmp_path: Path) -> str:
@@ -173,6 +193,8 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
         self._log.close()
+        leaked = KEY_PATTERN.findall(self.log_path.read_text(errors="replace"))
+        assert not leaked, f"an API key reached the server log {self.log_path}"
 
 
 def run_cli(database_url: str, *args: str, env: dict[str, str] | None = None,
