@@ -104,9 +104,12 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
     base = f"http://{settings.host}:{settings.port}"
     click.echo(f"routeyard: {models} models in {store.safe_url}", err=True)
     click.echo(f"routeyard: serving {base}/api/v1 (OpenAPI: {base}/api/v1/openapi.json)", err=True)
+    if settings.status_page_enabled:
+        click.echo(f"routeyard: status page {base}/", err=True)
     if not keys and not settings.public_discovery:
+        command = sys.argv[0] if sys.argv[0].endswith("routeyard") else "routeyard"
         click.echo("routeyard: no API key yet; create one in another shell with\n"
-                   "    routeyard keys create --name me", err=True)
+                   f"    {command} keys create --name me", err=True)
     click.echo("routeyard: try\n    curl -H \"Authorization: Bearer $KEY\" "
                f"{base}/api/v1/models/qwen/qwen3-235b-a22b-thinking-2507/endpoints", err=True)
     run(settings)
