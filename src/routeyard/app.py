@@ -54,6 +54,7 @@ class RequestContext:
         # and far cheaper per request than drawing random bytes.
         self._id_prefix = secrets.token_hex(4)
         self._id_counter = itertools.count(1)
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self.access_log = access_log
         self.max_path_length = max_path_length
         self.max_header_bytes = max_header_bytes
@@ -128,13 +129,22 @@ class RequestContext:
     def _observe(self, scope: Scope, status: int, elapsed: float, request_id: str) -> None:
         route = scope.get("route")
         template = getattr(route, "path", None) or "unmatched"
-        m = metrics()
-        m.requests.labels(template, scope["method"], str(status)).inc()
-        m.latency.labels(template).observe(elapsed)
-        if self.access_log:
+        method = scope["method"]
+        # Metric children are looked up once per (route, method, status), not per request.
+        key = (template, method, status)
+        children = self._children.get(key)
+        if children is None:
+            m = metrics()
+            children = (m.requests.labels(template, method, str(status)),
+                        m.latency.labels(template))
+            if len(self._children) < 10_000:  # templates, not raw paths: small in practice
+                self._children[key] = children
+        children[0].inc()
+        children[1].observe(elapsed)
+        if self.access_log and access.isEnabledFor(logging.INFO):
             access.info(
-                "%s %s %d %.1fms", scope["method"], scope["path"], status, elapsed * 1000,
-                extra={"request_id": request_id, "method": scope["method"],
+                "%s %s %d %.1fms", method, scope["path"], status, elapsed * 1000,
+                extra={"request_id": request_id, "method": method,
                        "path": scope["path"], "status": status,
                        "duration_ms": round(elapsed * 1000, 2)},
             )
