@@ -233,3 +233,28 @@ def test_replicas_starting_together_on_an_empty_database_all_come_up(database_ur
     store = Store(database_url)
     assert store.versions()["catalog"] == 1  # the starter was loaded once
     store.dispose()
+
+
+def test_concurrent_ingest_batches_all_count(database_url: str, tmp_path: Path,
+                                             keys: dict[str, str]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    server = Server(database_url, tmp_path)
+    now = time.time()
+    items = [{"model_id": QWEN, "tag": "parasail/fp8", "at": now, "result": "success"}] * 200
+
+    def post(_: int) -> int:
+        return httpx.post(server.base + "/api/v1/admin/outcomes", json={"outcomes": items},
+                          headers=auth(keys["admin"]), timeout=30).status_code
+
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            statuses = list(pool.map(post, range(16)))
+        assert statuses == [200] * 16
+    finally:
+        server.stop()
+    store = Store(database_url)
+    with store.engine.connect() as conn:
+        total = conn.execute(sa.text("SELECT SUM(success) FROM health_minutes")).scalar_one()
+    store.dispose()
+    assert total == 16 * 200

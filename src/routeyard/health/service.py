@@ -63,6 +63,7 @@ class HealthService:
         self._computed_minute: int | None = None
         self.live: dict[Endpoint, dict[str, Any]] = {}
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
 
     # -- recording (any thread, cheap) ---------------------------------------------------
 
@@ -88,9 +89,11 @@ class HealthService:
         return len(items)
 
     def write(self, items: Iterable[tuple[MinuteKey, MinuteRecord]]) -> int:
+        """Merge ``items`` into this process's rows. Serialized: the flush loop and ingest
+        requests share the writer id, and two read-merge-writes of one row must not race."""
         from routeyard.store import health as sh
 
-        with self.store.transaction() as conn:
+        with self._write_lock, self.store.transaction() as conn:
             return sh.merge_minutes(conn, self.writer, items, self.clock())
 
     def _bound_buffer(self) -> None:
