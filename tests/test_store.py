@@ -141,3 +141,36 @@ def test_upgrade_from_first_revision_keeps_the_data(database_url: str) -> None:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []
     store.dispose()
+
+
+def test_health_minutes_merge_into_existing_rows_per_writer(database_url: str) -> None:
+    """merge_minutes inserts new endpoint-minutes and adds into existing ones, in one batch,
+    and keeps each writer's rows apart."""
+    from routeyard.health.histogram import LATENCY_SCALE
+    from routeyard.health.minute import MinuteKey, MinuteRecord
+    from routeyard.store import health as sh
+
+    store = Store(database_url)
+    store.ensure_schema()
+
+    def record(success: int, timeout: int, latency: float) -> MinuteRecord:
+        r = MinuteRecord(success=success, timeout=timeout)
+        r.latency.add(latency, LATENCY_SCALE)
+        return r
+
+    a, b, c = (MinuteKey("m/x", "p", 100), MinuteKey("m/x", "q", 100), MinuteKey("m/x", "p", 101))
+    with store.transaction() as conn:
+        assert sh.merge_minutes(conn, "w1", [(a, record(1, 0, 100.0)), (b, record(2, 1, 200.0))],
+                                now=10) == 2
+    with store.transaction() as conn:  # a and b exist (updates), c is new (insert)
+        sh.merge_minutes(conn, "w1", [(a, record(3, 1, 100.0)), (b, record(0, 2, 400.0)),
+                                      (c, record(5, 0, 50.0))], now=20)
+        sh.merge_minutes(conn, "w2", [(a, record(7, 0, 100.0))], now=20)
+    with store.transaction() as conn:
+        rows = {(key, writer): (rec, updated)
+                for key, writer, rec, updated in sh.read_minutes(conn, updated_since=0, min_minute=0)}
+    assert set(rows) == {(a, "w1"), (b, "w1"), (c, "w1"), (a, "w2")}
+    got = {k: (r.success, r.timeout, r.latency.total, u) for k, (r, u) in rows.items()}
+    assert got == {(a, "w1"): (4, 1, 2, 20.0), (b, "w1"): (2, 3, 2, 20.0),
+                   (c, "w1"): (5, 0, 1, 20.0), (a, "w2"): (7, 0, 1, 20.0)}
+    store.dispose()
