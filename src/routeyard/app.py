@@ -20,10 +20,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from routeyard import logs
 from routeyard.api import admin, ingest, ops
-from routeyard.api.http import CORS_HEADERS, error_response
+from routeyard.api.fast import FastPath
+from routeyard.api.http import CORS_HEADERS, api_error_response, error_response
 from routeyard.api.routes import routes
 from routeyard.config import Settings
-from routeyard.errors import APIError, StoreUnavailable, error_body
+from routeyard.errors import APIError, StoreUnavailable
 from routeyard.metrics import metrics
 from routeyard.runtime import Runtime
 from routeyard.service import prepare
@@ -45,11 +46,16 @@ class RequestContext:
     """Outermost layer: a request id on every response, CORS preflight, one access-log line
     and the request metrics per request, and a last-resort 500 in the envelope whose cause
     is logged with that id (never sent to the client). Refuses a request target longer than
-    ``max_path_length`` (414) and headers past ``max_header_bytes`` (431) first (0: no limit)."""
+    ``max_path_length`` (414) and headers past ``max_header_bytes`` (431) first (0: no limit).
 
-    def __init__(self, app: ASGIApp, *, access_log: bool = True, max_path_length: int = 0,
-                 max_header_bytes: int = 0) -> None:
+    The hot-path requests (:mod:`routeyard.api.fast`) are answered here, from the headers
+    read in the one pass over them this layer makes anyway; the rest go on to Starlette.
+    """
+
+    def __init__(self, app: ASGIApp, *, fast: FastPath | None = None, access_log: bool = True,
+                 max_path_length: int = 0, max_header_bytes: int = 0) -> None:
         self.app = app
+        self.fast = fast
         # Request ids: a random per-process prefix and a counter; unique across processes
         # and far cheaper per request than drawing random bytes.
         self._id_prefix = secrets.token_hex(4)
@@ -64,16 +70,37 @@ class RequestContext:
             await self.app(scope, receive, send)
             return
         started_at = time.perf_counter()
-        request_id = None
-        for name, value in scope["headers"]:
-            if name == b"x-request-id":
+        request_id = authorization = if_none_match = accept_encoding = None
+        size = 0
+        for name, value in scope["headers"]:  # the first of each, as Request.headers.get
+            size += len(name) + len(value)
+            if name == b"authorization":
+                if authorization is None:
+                    authorization = value.decode("latin-1")
+            elif name == b"if-none-match":
+                if if_none_match is None:
+                    if_none_match = value.decode("latin-1")
+            elif name == b"accept-encoding":
+                if accept_encoding is None:
+                    accept_encoding = value.decode("latin-1")
+            elif name == b"x-request-id" and request_id is None:
                 text = value.decode("latin-1")
                 request_id = text if _REQUEST_ID.fullmatch(text) else None
-                break
         if request_id is None:
-            request_id = self._next_id()
+            request_id = f"{self._id_prefix}{next(self._id_counter):08x}"
+        id_header = (b"x-request-id", request_id.encode())
+        refusal = self._over_limits(scope, size)
+        if refusal is None and self.fast is not None:
+            found = self.fast.answer(scope, authorization, if_none_match, accept_encoding)
+            if found is not None:
+                template, (status, headers, data) = found
+                await send({"type": "http.response.start", "status": status,
+                            "headers": [*headers, id_header]})
+                await send({"type": "http.response.body", "body": data})
+                self._observe(template, scope, status, time.perf_counter() - started_at,
+                              request_id)
+                return
         scope.setdefault("state", {})["request_id"] = request_id
-        header = (b"x-request-id", request_id.encode())
         status = 500
         started = False
 
@@ -81,11 +108,11 @@ class RequestContext:
             nonlocal status, started
             if message["type"] == "http.response.start":
                 status, started = message["status"], True
-                message["headers"] = [*message.get("headers", []), header]
+                message["headers"] = [*message.get("headers", []), id_header]
             await send(message)
 
         try:
-            if (refusal := self._over_limits(scope)) is not None:
+            if refusal is not None:
                 await refusal(scope, receive, send_with_id)
             elif scope["method"] == "OPTIONS" and scope["path"].startswith("/api/"):
                 await Response(status_code=204, headers=CORS_HEADERS)(scope, receive, send_with_id)
@@ -94,20 +121,13 @@ class RequestContext:
         except Exception:
             log.exception("unhandled error", extra={"request_id": request_id})
             if not started:
-                await send_with_id({
-                    "type": "http.response.start", "status": 500,
-                    "headers": [(b"content-type", b"application/json")],
-                })
-                await send_with_id({
-                    "type": "http.response.body", "body": error_body(500, "Internal Server Error"),
-                })
+                await error_response(500, "Internal Server Error")(scope, receive, send_with_id)
         finally:
-            self._observe(scope, status, time.perf_counter() - started_at, request_id)
+            route = scope.get("route")
+            self._observe(getattr(route, "path", None) or "unmatched", scope, status,
+                          time.perf_counter() - started_at, request_id)
 
-    def _next_id(self) -> str:
-        return f"{self._id_prefix}{next(self._id_counter):08x}"
-
-    def _over_limits(self, scope: Scope) -> Response | None:
+    def _over_limits(self, scope: Scope, header_bytes: int) -> Response | None:
         """A 414 or 431 in the envelope for a request past the size limits, else None."""
         limit = self.max_path_length
         if limit:
@@ -116,19 +136,14 @@ class RequestContext:
                 metrics().refused.labels("path_length").inc()
                 return error_response(414, f"URI Too Long: at most {limit} bytes")
         limit = self.max_header_bytes
-        if limit:
-            size = 0
-            for name, value in scope["headers"]:
-                size += len(name) + len(value)
-            if size > limit:
-                metrics().refused.labels("header_bytes").inc()
-                return error_response(
-                    431, f"Request Header Fields Too Large: at most {limit} bytes in all")
+        if limit and header_bytes > limit:
+            metrics().refused.labels("header_bytes").inc()
+            return error_response(
+                431, f"Request Header Fields Too Large: at most {limit} bytes in all")
         return None
 
-    def _observe(self, scope: Scope, status: int, elapsed: float, request_id: str) -> None:
-        route = scope.get("route")
-        template = getattr(route, "path", None) or "unmatched"
+    def _observe(self, template: str, scope: Scope, status: int, elapsed: float,
+                 request_id: str) -> None:
         method = scope["method"]
         # Metric children are looked up once per (route, method, status), not per request.
         key = (template, method, status)
@@ -152,10 +167,7 @@ class RequestContext:
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, APIError)
-    headers = {"www-authenticate": "Bearer"} if exc.status == 401 else None
-    if exc.headers:
-        headers = {**(headers or {}), **exc.headers}
-    return error_response(exc.status, exc.message, exc.metadata, headers)
+    return api_error_response(exc)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -214,7 +226,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         },
     )
     app.state.runtime = runtime
-    outer = RequestContext(app, access_log=settings.access_log,
+    outer = RequestContext(app, fast=FastPath(runtime), access_log=settings.access_log,
                            max_path_length=int(settings.max_path_length),
                            max_header_bytes=int(settings.max_header_bytes))
     outer.runtime = runtime  # type: ignore[attr-defined]

@@ -6,10 +6,9 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Send
 
 from routeyard.api.snapshot import Body
-from routeyard.errors import error_body
+from routeyard.errors import APIError, error_body
 
 JSON = "application/json"
 CORS_HEADERS = {
@@ -90,12 +89,6 @@ def prepare(body: Body, *, if_none_match: str | None, accept_encoding: str | Non
     return 200, _body_headers(body, body.data, PLAIN, cache_control, extra), body.data
 
 
-async def send_prepared(send: Send, status: int, headers: list[Header], data: bytes) -> None:
-    """Send an answer from :func:`prepare` on a raw ASGI ``send``."""
-    await send({"type": "http.response.start", "status": status, "headers": list(headers)})
-    await send({"type": "http.response.body", "body": data})
-
-
 def send_body(request: Request, body: Body, *, cache_control: str,
               extra: dict[str, str] | None = None) -> Response:
     """200 with ``body``, or 304 when the client's ETag matches; gzip when accepted."""
@@ -108,10 +101,38 @@ def send_body(request: Request, body: Body, *, cache_control: str,
     return response
 
 
-def error_response(status: int, message: str, metadata: dict[str, Any] | None = None,
-                   headers: dict[str, str] | None = None) -> Response:
+def error_parts(status: int, message: str, metadata: dict[str, Any] | None = None,
+                headers: dict[str, str] | None = None) -> tuple[int, list[Header], bytes]:
+    """(status, headers, body) of an error in the envelope: what :func:`error_response`
+    sends, for the raw ASGI hot path."""
+    body = error_body(status, message, metadata)
     out = {"access-control-allow-origin": "*", "cache-control": "no-store"}
     if headers:
         out.update(headers)
-    return Response(error_body(status, message, metadata), status_code=status, headers=out,
-                    media_type=JSON)
+    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in out.items()]
+    raw += [(b"content-length", str(len(body)).encode("latin-1")), _CONTENT_TYPE]
+    return status, raw, body
+
+
+def api_error_parts(exc: APIError) -> tuple[int, list[Header], bytes]:
+    """The answer to an :class:`APIError` (401 says how to authenticate)."""
+    headers = {"www-authenticate": "Bearer"} if exc.status == 401 else None
+    if exc.headers:
+        headers = {**(headers or {}), **exc.headers}
+    return error_parts(exc.status, exc.message, exc.metadata, headers)
+
+
+def _response(parts: tuple[int, list[Header], bytes]) -> Response:
+    status, headers, body = parts
+    response = Response(body, status_code=status)
+    response.raw_headers = headers
+    return response
+
+
+def error_response(status: int, message: str, metadata: dict[str, Any] | None = None,
+                   headers: dict[str, str] | None = None) -> Response:
+    return _response(error_parts(status, message, metadata, headers))
+
+
+def api_error_response(exc: APIError) -> Response:
+    return _response(api_error_parts(exc))

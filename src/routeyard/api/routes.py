@@ -8,12 +8,12 @@ from importlib import resources
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
 
-from routeyard import ids
-from routeyard.api.http import prepare, send_body, send_prepared
+from routeyard.api.auth import check_caller
+from routeyard.api.fast import ENDPOINTS, MODELS, DiscoveryRoute
+from routeyard.api.http import send_body
 from routeyard.api.snapshot import Body, Snapshot
-from routeyard.errors import BadRequest, NotFound, TooManyRequests, Unauthorized
+from routeyard.errors import BadRequest
 from routeyard.keys import KeyRecord
 from routeyard.runtime import Runtime
 
@@ -23,21 +23,6 @@ MAX_LIMIT = 10_000
 def runtime(request: Request) -> Runtime:
     rt: Runtime = request.app.state.runtime
     return rt
-
-
-def bearer_token(header: str | None) -> str | None:
-    """The key of an ``Authorization: Bearer <key>`` header value; None without one."""
-    if header is None:
-        return None
-    scheme, _, token = header.partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        raise Unauthorized("Invalid authorization header: expected 'Bearer <key>'")
-    return token
-
-
-def bearer(request: Request) -> str | None:
-    return bearer_token(request.headers.get("authorization"))
 
 
 def authenticate(request: Request, *, allow_public: bool) -> KeyRecord | None:
@@ -51,102 +36,10 @@ def authenticate(request: Request, *, allow_public: bool) -> KeyRecord | None:
                         request.scope.get("client"), allow_public=allow_public)
 
 
-def check_caller(rt: Runtime, authorization: str | None, client: tuple[str, int] | None, *,
-                 allow_public: bool) -> KeyRecord | None:
-    """:func:`authenticate` from the raw ``Authorization`` header and the ASGI client."""
-    token = bearer_token(authorization)
-    if token is None:
-        if allow_public and rt.settings.public_discovery:
-            return None
-        raise Unauthorized("No auth credentials found")
-    limiter = rt.limiter
-    address = client[0] if client else "unknown"
-    if wait := limiter.blocked(address):
-        raise _too_many_failures(wait)
-    record = rt.keyring.verify(token)
-    if record is None:
-        failure = limiter.failed(address)
-        if failure is not None and not failure.allowed:
-            raise _too_many_failures(failure.retry_after)
-        raise Unauthorized("Invalid or revoked API key")
-    rt.note_key_use(record.id)
-    decision = limiter.check_key(record.scope, record.id)
-    if decision is not None and not decision.allowed:
-        raise TooManyRequests(f"Rate limit exceeded: {limiter.key_limits[record.scope]} "
-                              "requests per minute for this key", retry_after=decision.retry_after)
-    return record
-
-
-def _too_many_failures(retry_after: int) -> TooManyRequests:
-    return TooManyRequests("Too many failed authentication attempts from this address; "
-                           f"retry after {retry_after} seconds", retry_after=retry_after)
-
-
 def _send(request: Request, body: Body) -> Response:
     rt = runtime(request)
     return send_body(request, body, cache_control=rt.settings.cache_control,
                      extra=rt.stale_headers())
-
-
-# -- the hot path: raw ASGI ---------------------------------------------------------------
-#
-# The endpoints route and the unfiltered /models are answered without Starlette's Request and
-# Response objects: the three request headers that matter are read straight from the scope,
-# and the answer is a pre-encoded body with a memoized header list (api/http.py prepare).
-# Route treats a class instance as an ASGI app; errors are raised as APIError and answered by
-# the app's exception handlers, as on every other route.
-
-
-class _Discovery:
-    """A discovery GET answered from the snapshot as a raw ASGI app."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        rt: Runtime = scope["app"].state.runtime
-        authorization = if_none_match = accept_encoding = None
-        for name, value in scope["headers"]:  # the first of each, as Request.headers.get
-            if name == b"authorization" and authorization is None:
-                authorization = value.decode("latin-1")
-            elif name == b"if-none-match" and if_none_match is None:
-                if_none_match = value.decode("latin-1")
-            elif name == b"accept-encoding" and accept_encoding is None:
-                accept_encoding = value.decode("latin-1")
-        key = check_caller(rt, authorization, scope.get("client"), allow_public=True)
-        status, headers, data = prepare(
-            self.body(rt, scope, key), if_none_match=if_none_match,
-            accept_encoding=accept_encoding, cache_control=rt.settings.cache_control,
-            extra=rt.stale_headers())
-        await send_prepared(send, status, headers, data)
-
-    def body(self, rt: Runtime, scope: Scope, key: KeyRecord | None) -> Body:
-        raise NotImplementedError
-
-
-class _Endpoints(_Discovery):
-    """``GET /api/v1/models/{author}/{slug}/endpoints``."""
-
-    def body(self, rt: Runtime, scope: Scope, key: KeyRecord | None) -> Body:
-        params = scope["path_params"]
-        model_id = f"{params['author']}/{params['slug']}"
-        if not ids.is_model_id(model_id):
-            raise BadRequest("Invalid model id: expected author/slug[:variant]")
-        entry = rt.snapshot.lookup(model_id)
-        if entry is None:
-            raise NotFound(f"Model {model_id} not found")
-        return entry.full if key is not None else entry.anonymous
-
-
-class _Models(_Discovery):
-    """``GET /api/v1/models``: without a query string, the whole pre-encoded list."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope.get("query_string"):
-            response = await list_models(Request(scope, receive))
-            await response(scope, receive, send)
-        else:
-            await super().__call__(scope, receive, send)
-
-    def body(self, rt: Runtime, scope: Scope, key: KeyRecord | None) -> Body:
-        return rt.snapshot.models_body
 
 
 def _csv(value: str | None) -> list[str]:
@@ -215,10 +108,10 @@ async def healthz(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/v1/models/{author}/{slug}/endpoints", _Endpoints(), methods=["GET", "HEAD"],
-          name="list_endpoints"),
+    Route(ENDPOINTS, DiscoveryRoute(ENDPOINTS), methods=["GET", "HEAD"], name="list_endpoints"),
     Route("/api/v1/models/count", count_models, methods=["GET", "HEAD"]),
-    Route("/api/v1/models", _Models(), methods=["GET", "HEAD"], name="list_models"),
+    Route(MODELS, DiscoveryRoute(MODELS, filtered=list_models), methods=["GET", "HEAD"],
+          name="list_models"),
     Route("/api/v1/providers", list_providers, methods=["GET", "HEAD"]),
     Route("/api/v1/openapi.json", openapi, methods=["GET", "HEAD"]),
     Route("/healthz", healthz, methods=["GET", "HEAD"]),

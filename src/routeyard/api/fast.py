@@ -1,0 +1,125 @@
+"""The hot path: ``GET /api/v1/models/{author}/{slug}/endpoints`` and the unfiltered
+``GET /api/v1/models``, answered from the snapshot without Starlette.
+
+These two are read far more than anything else (docs/api.md), so the outermost layer
+(:class:`routeyard.app.RequestContext`) hands every request to :meth:`FastPath.answer` first,
+with the few request headers that matter already picked out; it returns the whole answer (a
+pre-encoded body and a memoized header list, :mod:`routeyard.api.http`), or None for any
+other request, which goes on to Starlette's router. The Starlette routes of the same paths
+(:class:`DiscoveryRoute`: a request under a root path, a filtered /models) call the same
+:func:`discovery`, so both entry points give the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from routeyard import ids
+from routeyard.api.auth import check_caller
+from routeyard.api.http import Header, api_error_parts, prepare
+from routeyard.errors import APIError, BadRequest, NotFound
+from routeyard.runtime import Runtime
+
+ENDPOINTS = "/api/v1/models/{author}/{slug}/endpoints"
+MODELS = "/api/v1/models"
+_PREFIX = "/api/v1/models/"
+_SUFFIX = "/endpoints"
+Answer = tuple[int, list[Header], bytes]
+
+
+def discovery(rt: Runtime, model_id: str | None, *, authorization: str | None,
+              if_none_match: str | None, accept_encoding: str | None,
+              client: tuple[str, int] | None) -> Answer:
+    """The answer to a GET of one model's endpoints (``model_id``) or of the whole model
+    list (None). Raises :class:`APIError` (401, 404, 429...). The header list is shared:
+    copy it before changing it."""
+    key = check_caller(rt, authorization, client, allow_public=True)
+    snapshot = rt.snapshot
+    if model_id is None:
+        body = snapshot.models_body
+    else:
+        if not ids.is_model_id(model_id):
+            raise BadRequest("Invalid model id: expected author/slug[:variant]")
+        entry = snapshot.lookup(model_id)
+        if entry is None:
+            raise NotFound(f"Model {model_id} not found")
+        body = entry.full if key is not None else entry.anonymous
+    return prepare(body, if_none_match=if_none_match, accept_encoding=accept_encoding,
+                   cache_control=rt.settings.cache_control, extra=rt.stale_headers())
+
+
+def model_id_of(path: str) -> str | None:
+    """``author/slug`` of an endpoints path, as Starlette's ``{author}/{slug}`` would match
+    it (each one or more characters other than ``/``); None for any other path."""
+    if not (path.startswith(_PREFIX) and path.endswith(_SUFFIX)):
+        return None
+    middle = path[len(_PREFIX):-len(_SUFFIX)]
+    author, sep, slug = middle.partition("/")
+    if not sep or not author or not slug or "/" in slug:
+        return None
+    return middle
+
+
+class FastPath:
+    """Answers the hot-path requests of one app; see the module's docstring."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def answer(self, scope: Scope, authorization: str | None, if_none_match: str | None,
+               accept_encoding: str | None) -> tuple[str, Answer] | None:
+        """(route template, answer) for a hot-path request, None for any other."""
+        if scope["method"] not in ("GET", "HEAD") or scope.get("root_path"):
+            return None
+        path: str = scope["path"]
+        if path == MODELS:
+            if scope.get("query_string"):
+                return None  # filtered or paged: routes.list_models
+            template, model_id = MODELS, None
+        else:
+            model_id = model_id_of(path)
+            if model_id is None:
+                return None
+            template = ENDPOINTS
+        try:
+            status, headers, data = discovery(
+                self.runtime, model_id, authorization=authorization,
+                if_none_match=if_none_match, accept_encoding=accept_encoding,
+                client=scope.get("client"))
+        except APIError as exc:
+            status, headers, data = api_error_parts(exc)
+        return template, (status, headers, data)
+
+
+class DiscoveryRoute:
+    """The Starlette route app of a hot-path template, for the requests the fast path passes
+    on; ``filtered`` answers a /models request with a query string."""
+
+    def __init__(self, template: str,
+                 filtered: Callable[[Request], Awaitable[Response]] | None = None) -> None:
+        self.template = template
+        self.filtered = filtered
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.filtered is not None and scope.get("query_string"):
+            response = await self.filtered(Request(scope, receive))
+            await response(scope, receive, send)
+            return
+        found: dict[bytes, str] = {}
+        for name, value in scope["headers"]:  # the first of each, as Request.headers.get
+            if name in (b"authorization", b"if-none-match", b"accept-encoding"):
+                found.setdefault(name, value.decode("latin-1"))
+        model_id = None
+        if self.template == ENDPOINTS:
+            params = scope["path_params"]
+            model_id = f"{params['author']}/{params['slug']}"
+        status, headers, data = discovery(
+            scope["app"].state.runtime, model_id, authorization=found.get(b"authorization"),
+            if_none_match=found.get(b"if-none-match"),
+            accept_encoding=found.get(b"accept-encoding"), client=scope.get("client"))
+        await send({"type": "http.response.start", "status": status, "headers": list(headers)})
+        await send({"type": "http.response.body", "body": data})
