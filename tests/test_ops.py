@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from routeyard.store import Store
 from tests.conftest import Server
@@ -42,9 +44,17 @@ def test_metrics_readyz_and_access_log_with_two_workers(database_url: str, tmp_p
         assert ready.status_code == 200 and ready.json()["status"] == "ready"
         assert ready.json()["models"] >= 25
 
-        text = httpx.get(server.base + "/metrics").text
         route = "/api/v1/models/{author}/{slug}/endpoints"
-        # Requests are spread over two workers; the scrape must add both up.
+        # Requests are spread over two workers; the scrape must add both up. Each worker
+        # hands its request counts to the shared files each second (metrics.RequestMeter).
+        deadline = time.monotonic() + 5
+        while True:
+            text = httpx.get(server.base + "/metrics").text
+            if ('route="' + route + '"' in text and metric(
+                    text, "routeyard_request_duration_seconds_count", route=route) >= 23
+                    or time.monotonic() > deadline):
+                break
+            time.sleep(0.1)
         assert metric(text, "routeyard_requests_total", route=route, status="200") == 20
         assert metric(text, "routeyard_requests_total", route=route, status="404") == 3
         assert metric(text, "routeyard_request_duration_seconds_count", route=route) == 23
@@ -60,3 +70,37 @@ def test_metrics_readyz_and_access_log_with_two_workers(database_url: str, tmp_p
         assert key not in server.log()
     finally:
         server.stop()
+
+
+def test_request_meter_adds_up_as_prometheus_observes() -> None:
+    """Counts handed over in bulk render exactly as one observe() per request would."""
+    from prometheus_client import generate_latest
+
+    from routeyard.metrics import LATENCY_BUCKETS, Metrics
+
+    bulk, direct = Metrics(), Metrics()
+    values = [0.0, 0.0001, *LATENCY_BUCKETS, 0.0031, 0.7, 99.0, 0.0005, 2.5]
+    for i, seconds in enumerate(values):
+        status = 200 if i % 3 else 404
+        bulk.meter.observe("/r", "GET", status, seconds)
+        direct.requests.labels("/r", "GET", str(status)).inc()
+        direct.latency.labels("/r").observe(seconds)
+    bulk.meter.observe("/other", "HEAD", 304, 0.002)
+    bulk.meter.flush()
+    bulk.meter.flush()  # nothing pending: no change
+    direct.requests.labels("/other", "HEAD", "304").inc()
+    direct.latency.labels("/other").observe(0.002)
+
+    def lines(m: Metrics) -> list[str]:
+        return [line for line in generate_latest(m.registry).decode().splitlines()
+                if line.startswith("routeyard_request") and "_created" not in line]
+
+    def split(m: Metrics) -> tuple[list[str], list[float]]:  # sums differ in the last bits
+        exact = [line for line in lines(m) if "_sum{" not in line]
+        sums = [float(line.rsplit(" ", 1)[1]) for line in lines(m) if "_sum{" in line]
+        return exact, sums
+
+    (bulk_exact, bulk_sums), (direct_exact, direct_sums) = split(bulk), split(direct)
+    assert bulk_exact == direct_exact
+    assert bulk_sums == pytest.approx(direct_sums, rel=1e-12) and len(bulk_sums) == 2
+    assert 'routeyard_request_duration_seconds_bucket{le="0.0005",route="/r"} 4.0' in lines(bulk)

@@ -60,7 +60,7 @@ class RequestContext:
         # and far cheaper per request than drawing random bytes.
         self._id_prefix = secrets.token_hex(4)
         self._id_counter = itertools.count(1)
-        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._meter = metrics().meter
         self.access_log = access_log
         self.max_path_length = max_path_length
         self.max_header_bytes = max_header_bytes
@@ -89,7 +89,8 @@ class RequestContext:
         if request_id is None:
             request_id = f"{self._id_prefix}{next(self._id_counter):08x}"
         id_header = (b"x-request-id", request_id.encode())
-        refusal = self._over_limits(scope, size)
+        refusal = (self._over_limits(scope, size)
+                   if self.max_path_length or self.max_header_bytes else None)
         if refusal is None and self.fast is not None:
             found = self.fast.answer(scope, authorization, if_none_match, accept_encoding)
             if found is not None:
@@ -145,17 +146,7 @@ class RequestContext:
     def _observe(self, template: str, scope: Scope, status: int, elapsed: float,
                  request_id: str) -> None:
         method = scope["method"]
-        # Metric children are looked up once per (route, method, status), not per request.
-        key = (template, method, status)
-        children = self._children.get(key)
-        if children is None:
-            m = metrics()
-            children = (m.requests.labels(template, method, str(status)),
-                        m.latency.labels(template))
-            if len(self._children) < 10_000:  # templates, not raw paths: small in practice
-                self._children[key] = children
-        children[0].inc()
-        children[1].observe(elapsed)
+        self._meter.observe(template, method, status, elapsed)
         if self.access_log and access.isEnabledFor(logging.INFO):
             access.info(
                 "%s %s %d %.1fms", method, scope["path"], status, elapsed * 1000,
@@ -202,7 +193,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         for line in await asyncio.to_thread(prepare, store, settings):
             log.info(line)
         await asyncio.to_thread(runtime.load)
-        tasks = runtime.tasks()
+        tasks = [*runtime.tasks(), asyncio.create_task(metrics().meter.flush_loop())]
         try:
             yield {}
         finally:

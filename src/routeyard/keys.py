@@ -31,6 +31,9 @@ class KeyRecord(msgspec.Struct, frozen=True, kw_only=True):
     revoked_at: int | None = None
 
 
+MAX_VERIFIED = 4096  # keys remembered as verified per ring
+
+
 def generate_key() -> str:
     return KEY_PREFIX + secrets.token_hex(32)
 
@@ -48,15 +51,26 @@ class KeyRing:
 
     def __init__(self, records: list[KeyRecord]) -> None:
         self._by_prefix = {r.prefix: r for r in records if r.revoked_at is None}
+        # Keys already verified against this ring: a key that comes back skips the hash. A
+        # ring is replaced whole when a key is created or revoked, and its cache with it.
+        # Only active keys enter it, so its size is bounded by theirs (and capped anyway).
+        self._verified: dict[str, KeyRecord] = {}
 
     def __len__(self) -> int:
         return len(self._by_prefix)
 
     def verify(self, key: str) -> KeyRecord | None:
-        """The record of an active key, or ``None``. Work does not depend on the key."""
+        """The record of an active key, or ``None``. Short of an exact match of a key
+        verified before, the work does not depend on the key (one hash, a constant-time
+        comparison)."""
+        known = self._verified.get(key)
+        if known is not None:
+            return known
         digest = hash_key(key)
         record = self._by_prefix.get(key_prefix(key))
         expected = record.key_hash if record is not None else "0" * 64
         if hmac.compare_digest(digest, expected) and record is not None:
+            if len(self._verified) < MAX_VERIFIED:
+                self._verified[key] = record
             return record
         return None

@@ -8,7 +8,9 @@ use (nothing is registered at import).
 
 from __future__ import annotations
 
+import asyncio
 import os
+from bisect import bisect_left
 from functools import cache
 from typing import Any
 
@@ -65,7 +67,10 @@ class Metrics:
                                "auth_failures, path_length, header_bytes)", ("reason",),
                                registry=r)
 
+        self.meter = RequestMeter(self)
+
     def render(self) -> tuple[bytes, str]:
+        self.meter.flush()
         if os.environ.get(MULTIPROC_ENV):
             from prometheus_client import multiprocess
 
@@ -73,6 +78,46 @@ class Metrics:
             multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
             return generate_latest(registry), CONTENT_TYPE_LATEST
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+class RequestMeter:
+    """``routeyard_requests`` and ``routeyard_request_duration_seconds``, counted in plain
+    Python per request and added to prometheus-client in bulk by :meth:`flush`: before this
+    process renders /metrics, and each second (``flush_loop``), so a scrape sees the other
+    workers' requests within a second. prometheus-client takes a lock and a multiprocess
+    file write per value change; this keeps the request path to a few list operations.
+    Used from the event loop's thread only."""
+
+    def __init__(self, m: Metrics) -> None:
+        self._m = m
+        self._pending: dict[tuple[str, str, int], list[float]] = {}
+        self._width = len(LATENCY_BUCKETS) + 3  # count, sum, a bucket per bound and +Inf
+
+    def observe(self, route: str, method: str, status: int, seconds: float) -> None:
+        key = (route, method, status)
+        row = self._pending.get(key)
+        if row is None:
+            row = self._pending[key] = [0.0] * self._width
+        row[0] += 1
+        row[1] += seconds
+        row[2 + bisect_left(LATENCY_BUCKETS, seconds)] += 1  # as Histogram: value <= bound
+
+    def flush(self) -> None:
+        pending, self._pending = self._pending, {}
+        for (route, method, status), row in pending.items():
+            self._m.requests.labels(route, method, str(status)).inc(row[0])
+            child = self._m.latency.labels(route)
+            # prometheus-client has no bulk observe: add to the child's sum and per-bucket
+            # values (not cumulative; cumulated when collected) as observe() does.
+            child._sum.inc(row[1])
+            for i, n in enumerate(row[2:]):
+                if n:
+                    child._buckets[i].inc(n)
+
+    async def flush_loop(self, interval: float = 1.0) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            self.flush()
 
 
 @cache

@@ -12,6 +12,10 @@ def bearer_token(header: str | None) -> str | None:
     """The key of an ``Authorization: Bearer <key>`` header value; None without one."""
     if header is None:
         return None
+    if header.startswith("Bearer "):  # the usual spelling, without the general parse
+        token = header[7:].strip()
+        if token:
+            return token
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
