@@ -152,12 +152,10 @@ class Settings:
 
     def __init__(self, values: Mapping[str, Any]) -> None:
         self._values = dict(values)
+        self.__dict__.update(self._values)  # plain attributes: read on every request
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._values[name]
-        except KeyError:
-            raise AttributeError(name) from None
+    def __getattr__(self, name: str) -> Any:  # only reached for a name that is no setting
+        raise AttributeError(name)
 
     def replace(self, **changes: Any) -> Settings:
         values = dict(self._values)

@@ -31,25 +31,26 @@ _SUFFIX = "/endpoints"
 Answer = tuple[int, list[Header], bytes]
 
 
-def discovery(rt: Runtime, model_id: str | None, *, authorization: str | None,
+def discovery(rt: Runtime, model_id: str | None, authorization: str | None,
               if_none_match: str | None, accept_encoding: str | None,
-              client: tuple[str, int] | None) -> Answer:
+              client: tuple[str, int] | None, cache_control: str) -> Answer:
     """The answer to a GET of one model's endpoints (``model_id``) or of the whole model
     list (None). Raises :class:`APIError` (401, 404, 429...). The header list is shared:
-    copy it before changing it."""
+    copy it before changing it. (Positional arguments: this runs on every request.)"""
     key = check_caller(rt, authorization, client, allow_public=True)
     snapshot = rt.snapshot
     if model_id is None:
         body = snapshot.models_body
     else:
-        if not ids.is_model_id(model_id):
-            raise BadRequest("Invalid model id: expected author/slug[:variant]")
         entry = snapshot.lookup(model_id)
-        if entry is None:
+        if entry is None:  # catalog ids are valid ids: only a miss needs the check
+            if not ids.is_model_id(model_id):
+                raise BadRequest("Invalid model id: expected author/slug[:variant]")
             raise NotFound(f"Model {model_id} not found")
         body = entry.full if key is not None else entry.anonymous
+    extra = None if rt.stale_since is None else rt.stale_headers()
     return prepare(body, if_none_match=if_none_match, accept_encoding=accept_encoding,
-                   cache_control=rt.settings.cache_control, extra=rt.stale_headers())
+                   cache_control=cache_control, extra=extra)
 
 
 def model_id_of(path: str) -> str | None:
@@ -69,6 +70,7 @@ class FastPath:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        self.cache_control = str(runtime.settings.cache_control)  # settings are fixed
 
     def answer(self, scope: Scope, authorization: str | None, if_none_match: str | None,
                accept_encoding: str | None) -> tuple[str, Answer] | None:
@@ -87,9 +89,8 @@ class FastPath:
             template = ENDPOINTS
         try:
             status, headers, data = discovery(
-                self.runtime, model_id, authorization=authorization,
-                if_none_match=if_none_match, accept_encoding=accept_encoding,
-                client=scope.get("client"))
+                self.runtime, model_id, authorization, if_none_match, accept_encoding,
+                scope.get("client"), self.cache_control)
         except APIError as exc:
             status, headers, data = api_error_parts(exc)
         return template, (status, headers, data)
@@ -117,9 +118,9 @@ class DiscoveryRoute:
         if self.template == ENDPOINTS:
             params = scope["path_params"]
             model_id = f"{params['author']}/{params['slug']}"
+        rt: Runtime = scope["app"].state.runtime
         status, headers, data = discovery(
-            scope["app"].state.runtime, model_id, authorization=found.get(b"authorization"),
-            if_none_match=found.get(b"if-none-match"),
-            accept_encoding=found.get(b"accept-encoding"), client=scope.get("client"))
+            rt, model_id, found.get(b"authorization"), found.get(b"if-none-match"),
+            found.get(b"accept-encoding"), scope.get("client"), str(rt.settings.cache_control))
         await send({"type": "http.response.start", "status": status, "headers": list(headers)})
         await send({"type": "http.response.body", "body": data})
