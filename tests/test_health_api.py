@@ -126,3 +126,64 @@ def test_batches_add_up(env: Env) -> None:
     extra = [{"model_id": QWEN, "tag": "chutes", "at": now, "result": "success"}] * 10
     assert env.post(extra).status_code == 200
     assert env.endpoint("chutes")["uptime_last_5m"] == 90.0  # 18 / 20
+
+
+def test_served_at_once_by_the_process_that_stored_them(database_url: str) -> None:
+    """The answer waits for this process to serve the batch: no help from the refresh loop."""
+    store = Store(database_url)
+    store.ensure_schema()
+    admin, _ = store.create_key("ops", "admin")
+    settings = settings_for(database_url, public_discovery=True, health_refresh_interval=3600,
+                            health_flush_interval=3600)
+    with TestClient(create_app(settings, store=store)) as client:
+        env = Env(client, store, admin, admin)
+        now = time.time()
+        assert env.post(batch(now)).status_code == 200
+        assert env.endpoint("chutes")["uptime_last_5m"] == 80.0
+        extra = [{"model_id": QWEN, "tag": "chutes", "at": now, "result": "success"}] * 10
+        assert env.post(extra).status_code == 200
+        assert env.endpoint("chutes")["uptime_last_5m"] == 90.0  # 18 / 20
+    store.dispose()
+
+
+def test_json_that_python_accepts_is_judged_item_by_item(env: Env) -> None:
+    """NaN and numbers beyond float range are not JSON, but were always read as Python reads
+    them: the item is refused for its value, not the body for its syntax."""
+    item = (b'{"model_id": "%s", "tag": "chutes", "result": "success", "ttft_ms": %s}')
+    for number in (b"NaN", b"Infinity", b"1e400"):
+        body = b'{"outcomes": [' + item % (QWEN.encode(), number) + b"]}"
+        r = env.client.post("/api/v1/admin/outcomes", content=body,
+                            headers={**env.admin, "Content-Type": "application/json"})
+        assert r.status_code == 400
+        problems = r.json()["error"]["metadata"]["problems"]
+        assert problems == [{"path": "outcomes[0].ttft_ms",
+                             "message": "must be a finite non-negative number"}]
+
+
+def test_a_bad_endpoint_is_named_at_every_item_naming_it(env: Env) -> None:
+    items = batch(time.time())
+    for i in (0, 4, 9):
+        items[i] = {**items[i], "tag": "nope"}
+    items[6] = {**items[6], "model_id": "acme/none"}
+    r = env.post(items)
+    assert r.status_code == 400
+    problems = r.json()["error"]["metadata"]["problems"]
+    assert [p["path"] for p in problems] == ["outcomes[0]", "outcomes[4]", "outcomes[6]",
+                                            "outcomes[9]"]
+    no_tag = f"model {QWEN} has no endpoint tagged 'nope'"
+    assert [p["message"] for p in problems] == [no_tag, no_tag, "unknown model 'acme/none'",
+                                               no_tag]
+
+
+def test_outcome_counter_counts_each_outcome(env: Env) -> None:
+    from routeyard.metrics import metrics
+
+    def counted(result: str) -> float:
+        value = metrics().registry.get_sample_value(
+            "routeyard_outcomes_total", {"source": "ingest", "result": result})
+        return value or 0.0
+
+    before = {r: counted(r) for r in ("success", "upstream_error", "rate_limited", "caller_error")}
+    assert env.post(batch(time.time())).status_code == 200
+    after = {r: counted(r) - before[r] for r in before}
+    assert after == {"success": 8, "upstream_error": 2, "rate_limited": 3, "caller_error": 1}

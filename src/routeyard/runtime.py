@@ -7,12 +7,13 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import cached_property
 
 from routeyard.api.snapshot import Body, Snapshot
 from routeyard.config import Settings
 from routeyard.errors import RouteyardError, StoreUnavailable
+from routeyard.health.minute import MinuteKey, MinuteRecord
 from routeyard.health.service import HealthService
 from routeyard.keys import KeyRing
 from routeyard.metrics import metrics
@@ -95,6 +96,13 @@ class Runtime:
         with self._swap:  # never swap in a snapshot built from an older catalog
             changed = self.health.refresh()
             if changed:
+                self.snapshot = self.snapshot.with_live(self.health.live, changed)
+
+    def write_health(self, items: Iterable[tuple[MinuteKey, MinuteRecord]]) -> None:
+        """Store minute records (the ingest API's); this process serves them on return."""
+        changed = self.health.write_live(items)
+        if changed:
+            with self._swap:  # built from the latest live fields, whoever swapped last
                 self.snapshot = self.snapshot.with_live(self.health.live, changed)
 
     def update_gauges(self) -> None:

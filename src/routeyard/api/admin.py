@@ -116,12 +116,7 @@ async def json_body(request: Request, limit: int = MAX_BODY_BYTES) -> dict[str, 
         data.extend(chunk)
         if len(data) > limit:
             raise PayloadTooLarge(f"Request body too large: at most {limit} bytes")
-    try:
-        body = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("Request body is not valid JSON") from None
-    except RecursionError:
-        raise BadRequest("Request body is not valid JSON: nested too deeply") from None
+    body = _decode_json(data)
     if not isinstance(body, dict):
         raise BadRequest(f"Request body must be a JSON object, got {_kind(body)}")
     if _SUSPECT_ESCAPE.search(data):
@@ -130,6 +125,23 @@ async def json_body(request: Request, limit: int = MAX_BODY_BYTES) -> dict[str, 
         if problems:
             raise _bad_body(problems)
     return body
+
+
+def _decode_json(data: bytes | bytearray) -> Any:
+    """``data`` parsed as :func:`json.loads` parses it, or a 400. msgspec decodes what it
+    accepts to the same values several times faster; what it refuses (invalid JSON, but also
+    ``NaN``, numbers out of float range, lone surrogates, UTF-16) is left to json.loads, so
+    that the answer, and any error, is the one json.loads gives."""
+    try:
+        return msgspec.json.decode(data)
+    except (msgspec.MsgspecError, ValueError, RecursionError):
+        pass
+    try:
+        return json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("Request body is not valid JSON") from None
+    except RecursionError:
+        raise BadRequest("Request body is not valid JSON: nested too deeply") from None
 
 
 def _kind(value: Any) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -11,32 +12,67 @@ from starlette.routing import Route
 
 from routeyard.api.admin import json_body, ok, require_admin
 from routeyard.api.routes import runtime
+from routeyard.api.snapshot import Snapshot
 from routeyard.errors import BadRequest
-from routeyard.health.ingest import MAX_BATCH, parse_batch
+from routeyard.health.ingest import MAX_BATCH, Resolver, parse_batch
 from routeyard.health.minute import MinuteKey, MinuteRecord, minute_of
+from routeyard.health.outcomes import Outcome
 from routeyard.health.window import retention_cutoff
 from routeyard.metrics import metrics
 
 MAX_INGEST_BYTES = 8 << 20
 
 
+def _resolve(snapshot: Snapshot, model_id: str, tag: str) -> tuple[str, str] | str:
+    entry = snapshot.lookup(model_id)
+    if entry is None:
+        return f"unknown model {model_id[:300]!r}"
+    if not any(e.tag == tag for e in entry.model.endpoints):
+        return f"model {entry.model.id} has no endpoint tagged {tag[:300]!r}"
+    return entry.model.id, tag
+
+
+def batch_resolver(snapshot: Snapshot) -> Resolver:
+    """The resolver of one batch: a batch names few endpoints, each many times, so every
+    distinct ``(model_id, tag)`` is looked up once."""
+    memo: dict[tuple[str, str], tuple[str, str] | str] = {}
+
+    def resolve(model_id: str, tag: str) -> tuple[str, str] | str:
+        found = memo.get((model_id, tag))
+        if found is None:
+            found = memo[model_id, tag] = _resolve(snapshot, model_id, tag)
+        return found
+
+    return resolve
+
+
+def count_outcomes(outcomes: list[Outcome]) -> None:
+    """``routeyard_outcomes_total``: one increment per (source, result) of the batch."""
+    counter = metrics().outcomes
+    for (source, result), n in Counter((o.source, o.result) for o in outcomes).items():
+        counter.labels(source.value, result.value).inc(n)
+
+
+def minute_records(outcomes: list[Outcome]) -> list[tuple[MinuteKey, MinuteRecord]]:
+    """The batch counted per endpoint per minute, sorted by key."""
+    records: dict[tuple[str, str, int], MinuteRecord] = {}
+    for outcome in outcomes:
+        key = (outcome.model_id, outcome.tag, minute_of(outcome.at))
+        record = records.get(key)
+        if record is None:
+            record = records[key] = MinuteRecord()
+        record.add(outcome)
+    return [(MinuteKey(*key), records[key]) for key in sorted(records)]
+
+
 async def ingest_outcomes(request: Request) -> Response:
     require_admin(request)
     body = await json_body(request, MAX_INGEST_BYTES)
     rt = runtime(request)
-    snapshot = rt.snapshot
-
-    def resolve(model_id: str, tag: str) -> tuple[str, str] | str:
-        entry = snapshot.lookup(model_id)
-        if entry is None:
-            return f"unknown model {model_id[:300]!r}"
-        if not any(e.tag == tag for e in entry.model.endpoints):
-            return f"model {entry.model.id} has no endpoint tagged {tag[:300]!r}"
-        return entry.model.id, tag
-
     now = time.time()
     oldest = retention_cutoff(now, rt.settings.health_retention_margin_minutes) * 60.0
-    outcomes, problems = parse_batch(body, resolve, now=now, oldest=oldest, max_batch=MAX_BATCH)
+    outcomes, problems = parse_batch(body, batch_resolver(rt.snapshot), now=now, oldest=oldest,
+                                     max_batch=MAX_BATCH)
     if problems:
         shown = problems[:50]
         raise BadRequest(
@@ -45,18 +81,10 @@ async def ingest_outcomes(request: Request) -> Response:
             + (f"; and {len(problems) - 5} more" if len(problems) > 5 else ""),
             metadata={"problems": [{"path": w, "message": m} for w, m in shown]},
         )
-    records: dict[MinuteKey, MinuteRecord] = {}
-    counter = metrics().outcomes
-    for outcome in outcomes:
-        counter.labels(outcome.source.value, outcome.result.value).inc()
-        key = MinuteKey(outcome.model_id, outcome.tag, minute_of(outcome.at))
-        record = records.get(key)
-        if record is None:
-            record = records[key] = MinuteRecord()
-        record.add(outcome)
-    # Written before answering: a 200 means the outcomes are stored.
-    await asyncio.to_thread(rt.health.write, sorted(records.items()))
-    await asyncio.to_thread(rt.refresh_health)
+    count_outcomes(outcomes)
+    records = minute_records(outcomes)
+    # Written before answering: a 200 means the outcomes are stored, and served here.
+    await asyncio.to_thread(rt.write_health, records)
     return ok({"accepted": len(outcomes), "minutes": len(records)})
 
 

@@ -29,6 +29,10 @@ def _number(item: dict[str, Any], key: str, where: str, problems: list[tuple[str
     value = item.get(key)
     if value is None:
         return None
+    kind = type(value)  # the usual case first: a number in range, of the kind expected
+    if (kind is int and 0 <= value <= MAX_INT) or (
+            kind is float and not integer and 0.0 <= value < math.inf):
+        return float(value)
     if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
         problems.append((f"{where}.{key}", f"expected {'an integer' if integer else 'a number'}"))
         return None
@@ -57,8 +61,9 @@ def parse_batch(body: Any, resolve: Resolver, *, now: float, oldest: float,
             problems.append((where, "expected an object"))
             continue
         before = len(problems)
-        for key in sorted(set(item) - ITEM_KEYS):
-            problems.append((f"{where}.{key}", "unknown field"))
+        if not ITEM_KEYS.issuperset(item):
+            for key in sorted(set(item) - ITEM_KEYS):
+                problems.append((f"{where}.{key}", "unknown field"))
         model_id, tag = item.get("model_id"), item.get("tag")
         resolved: tuple[str, str] | None = None
         if not isinstance(model_id, str) or not isinstance(tag, str):

@@ -96,6 +96,30 @@ class HealthService:
         with self._write_lock, self.store.transaction() as conn:
             return sh.merge_minutes(conn, self.writer, items, self.clock())
 
+    def write_live(self, items: Iterable[tuple[MinuteKey, MinuteRecord]]) -> set[str]:
+        """:meth:`write`, then serve ``items`` at once; returns the model ids whose live fields
+        changed, as :meth:`refresh` does.
+
+        No other process writes this process's rows, so once committed they hold exactly the
+        records the merge computed: those are put in memory as they are and only their
+        endpoints recomputed, instead of reading back every row changed lately. Other
+        processes' rows come with the next :meth:`refresh`. Done under the write lock, so
+        batches reach memory in the order they were written. When the minute has turned,
+        windows slid: this is a full :meth:`refresh` instead."""
+        from routeyard.store import health as sh
+
+        with self._write_lock:
+            with self.store.transaction() as conn:
+                written = sh.merge_rows(conn, self.writer, items, self.clock())
+            with self._lock:
+                now = self.clock()
+                if minute_of(now) != self._computed_minute:
+                    return self._refresh(now)
+                for key, record in written.items():
+                    rows = self._rows.setdefault((key.model_id, key.tag), {})
+                    rows[(key.minute, self.writer)] = record
+                return self._recompute({(key.model_id, key.tag) for key in written}, now)
+
     def _bound_buffer(self) -> None:
         excess = len(self.aggregator) - self.buffer_limit
         if excess <= 0:
@@ -112,10 +136,15 @@ class HealthService:
     # -- reading and computing ------------------------------------------------------------
 
     def refresh(self, disabled: Callable[[Endpoint], bool] = lambda _: False) -> set[str]:
-        """Read changed rows and recompute; returns the model ids whose live fields changed."""
+        """Read changed rows and recompute; returns the model ids whose live fields changed.
+        Serialized with :meth:`write_live`, which changes the same rows in memory."""
+        with self._lock:
+            return self._refresh(self.clock(), disabled)
+
+    def _refresh(self, now: float,
+                 disabled: Callable[[Endpoint], bool] = lambda _: False) -> set[str]:
         from routeyard.store import health as sh
 
-        now = self.clock()
         cutoff = retention_cutoff(now, self.retention_margin)
         since = max(0.0, self._read_since - READ_OVERLAP_SECONDS)
         with self.store.connect() as conn:
@@ -137,6 +166,12 @@ class HealthService:
                     del self._rows[endpoint]
             touched = set(self._rows) | set(self.live)
             self._computed_minute = minute
+        return self._recompute(touched, now, disabled)
+
+    def _recompute(self, touched: set[Endpoint], now: float,
+                   disabled: Callable[[Endpoint], bool] = lambda _: False) -> set[str]:
+        """Live fields of the ``touched`` endpoints from the rows held; a new :attr:`live`
+        (the old one may be served still). Returns the model ids whose live fields changed."""
         changed: set[str] = set()
         live = dict(self.live)
         for endpoint in touched:

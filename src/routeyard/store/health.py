@@ -32,10 +32,19 @@ _UPDATE = sa.update(health_minutes).where(
 def merge_minutes(conn: Connection, writer: str, items: Iterable[tuple[MinuteKey, MinuteRecord]],
                   now: float) -> int:
     """Add ``items`` into this writer's rows (read, merge, write back). Only this writer
-    touches its rows, so there is no contention between processes."""
+    touches its rows, so there is no contention between processes. Returns how many items."""
+    batch = list(items)
+    merge_rows(conn, writer, batch, now)
+    return len(batch)
+
+
+def merge_rows(conn: Connection, writer: str, items: Iterable[tuple[MinuteKey, MinuteRecord]],
+               now: float) -> dict[MinuteKey, MinuteRecord]:
+    """:func:`merge_minutes`, returning the records now held by every row written: what
+    reading this writer's rows back would give, once the transaction commits."""
     batch = list(items)
     if not batch:
-        return 0
+        return {}
     minutes = sorted({key.minute for key, _ in batch})
     existing: dict[MinuteKey, MinuteRecord] = {}
     for row in conn.execute(
@@ -47,10 +56,11 @@ def merge_minutes(conn: Connection, writer: str, items: Iterable[tuple[MinuteKey
         existing[MinuteKey(row.model_id, row.tag, int(row.minute))] = _decode(row)
     inserts: dict[MinuteKey, dict[str, Any]] = {}
     updates: dict[MinuteKey, dict[str, Any]] = {}
+    written: dict[MinuteKey, MinuteRecord] = {}
     for key, increment in batch:
         old = existing.get(key)
-        merged = increment if old is None else old.merge(increment)
-        existing[key] = merged
+        merged = increment.copy() if old is None else old.merge(increment)
+        existing[key] = written[key] = merged
         encoded = merged.encode()
         values = {**{f: encoded[f] for f in COUNT_FIELDS}, "latency": encoded["latency"],
                   "throughput": encoded["throughput"], "updated_at": now}
@@ -66,7 +76,7 @@ def merge_minutes(conn: Connection, writer: str, items: Iterable[tuple[MinuteKey
         conn.execute(sa.insert(health_minutes), list(inserts.values()))
     if updates:
         conn.execute(_UPDATE.where(health_minutes.c.writer == writer), list(updates.values()))
-    return len(batch)
+    return written
 
 
 def read_minutes(conn: Connection, *, updated_since: float, min_minute: int) -> list[HealthRow]:
