@@ -10,8 +10,8 @@ unless ROUTEYARD_TEST_REQUIRE_PG=1 (as in .ci/run), which turns that into a fail
 from __future__ import annotations
 
 import itertools
-import re
 import os
+import re
 import secrets
 import socket
 import subprocess

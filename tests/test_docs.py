@@ -55,5 +55,5 @@ def test_every_route_is_documented() -> None:
 
 def test_readme_first_screen_has_exactly_the_two_commands() -> None:
     first_screen = "\n".join(README.read_text().splitlines()[:40])
-    commands = re.findall(r"^\s*(make \w+)\s*$", first_screen, flags=re.M)
+    commands = re.findall(r"^\s*(make \w+)\s*$", first_screen, flags=re.MULTILINE)
     assert commands == ["make serve", "make test"]

@@ -59,7 +59,7 @@ def test_metrics_readyz_and_access_log_with_two_workers(database_url: str, tmp_p
         assert metric(text, "routeyard_requests_total", route=route, status="404") == 3
         assert metric(text, "routeyard_request_duration_seconds_count", route=route) == 23
         assert metric(text, "routeyard_catalog_endpoints") >= 50
-        assert re.search(r"^routeyard_outcomes_pending ", text, re.M)
+        assert re.search(r"^routeyard_outcomes_pending ", text, re.MULTILINE)
 
         lines = [json.loads(line) for line in server.log().splitlines()
                  if line.startswith("{") and '"routeyard.access"' in line]

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator, ValidationError
-
 from schemas import ALL_ENUMS, FIXTURES, convert, errors, validate, validate_response
 
 SPECS = ("2025-10", "2026-08", "routeyard")

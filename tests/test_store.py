@@ -116,15 +116,14 @@ def test_dry_run_and_prune(store: Store) -> None:
 
 
 def test_foreign_keys_are_enforced(store: Store) -> None:
-    with pytest.raises(sa.exc.IntegrityError):
-        with store.engine.begin() as conn:
-            conn.execute(sa.text(
-                "INSERT INTO endpoints (model_id, provider_slug, tag, position, context_length,"
-                " supported_parameters, supports_implicit_caching, native_tools,"
-                " supports_diarization, is_moderated, disabled, updated_at, price_prompt,"
-                " price_completion) VALUES ('no/model', 'nobody', 'x', 0, 1, '[]', false, '{}',"
-                " false, false, false, 0, '0', '0')"
-            ))
+    with pytest.raises(sa.exc.IntegrityError), store.engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO endpoints (model_id, provider_slug, tag, position, context_length,"
+            " supported_parameters, supports_implicit_caching, native_tools,"
+            " supports_diarization, is_moderated, disabled, updated_at, price_prompt,"
+            " price_completion) VALUES ('no/model', 'nobody', 'x', 0, 1, '[]', false, '{}',"
+            " false, false, false, 0, '0', '0')"
+        ))
 
 
 def test_upgrade_from_first_revision_keeps_the_data(database_url: str) -> None:

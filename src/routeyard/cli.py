@@ -87,7 +87,6 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
     """Serve the API (migrates an empty database and loads the starter catalog)."""
     from routeyard.server import serve as run
     from routeyard.service import prepare
-
     from routeyard.store import Store
 
     settings = _settings(host=host, port=port, workers=workers, public_discovery=public_discovery)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any, TypeVar
