@@ -93,3 +93,55 @@ def test_requests_the_fast_path_passes_on(clients: tuple[TestClient, TestClient,
     assert r.status_code == 405 and r.json()["error"]["code"] == 405
     r = fast.get(f"/api/v1/models/{QWEN}/endpoints/", headers=auth, follow_redirects=False)
     assert r.status_code in (307, 404)
+
+
+def test_remembered_answers_keep_every_per_request_rule(database_url: str) -> None:
+    """The fast path's memo of answers: a repeated request is still counted against its
+    key's rate limit and refused from a throttled address, and a change of catalog, live
+    health or keys is served at once."""
+    import time
+
+    from tests.test_ratelimit import same_window
+
+    store = Store(database_url)
+    store.ensure_schema()
+    key, _ = store.create_key("test", "read")
+    admin, _ = store.create_key("ops", "admin")
+    app = create_app(settings_for(database_url, rate_limit_read=4, auth_failure_limit=2,
+                                  refresh_interval=0.05), store=store)
+    url = f"/api/v1/models/{QWEN}/endpoints"
+    auth = {"Authorization": f"Bearer {key}"}
+    with TestClient(app) as client:
+        runtime: Any = app.runtime  # type: ignore[attr-defined]
+        same_window(3)
+        first = client.get(url, headers=auth)
+        assert first.status_code == 200
+        assert client.get(url, headers=auth).content == first.content  # from the memo
+        assert [client.get(url, headers=auth).status_code for _ in range(3)] == [200, 200, 429]
+
+        # Live health changes the body: the memo does not outlive the snapshot.
+        runtime.limiter.local._windows.clear()
+        outcome = {"model_id": QWEN, "tag": "chutes", "result": "success", "ttft_ms": 250}
+        r = client.post("/api/v1/admin/outcomes", json={"outcomes": [outcome] * 20},
+                        headers={"Authorization": f"Bearer {admin}"})
+        assert r.status_code == 200
+        fresh = client.get(url, headers=auth)
+        assert fresh.status_code == 200 and fresh.headers["etag"] != first.headers["etag"]
+        chutes = next(e for e in fresh.json()["data"]["endpoints"] if e["tag"] == "chutes")
+        assert chutes["uptime_last_5m"] == 100.0
+
+        # An address that failed too often is refused even for a remembered answer.
+        for _ in range(3):
+            client.get(url, headers={"Authorization": "Bearer sk-ry-v1-" + "e" * 64})
+        assert client.get(url, headers=auth).status_code == 429
+        runtime.limiter._blocked.clear()
+        runtime.limiter.local._windows.clear()
+        assert client.get(url, headers=auth).status_code == 200
+
+        # A revoked key is refused once the key ring reloads, memo or not.
+        store.revoke_key(key[:17])
+        deadline = time.monotonic() + 3
+        while client.get(url, headers=auth).status_code == 200 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert client.get(url, headers=auth).status_code == 401
+    store.dispose()

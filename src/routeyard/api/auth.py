@@ -47,12 +47,26 @@ def check_caller(rt: Runtime, authorization: str | None, client: tuple[str, int]
         if failure is not None and not failure.allowed:
             raise _too_many_failures(failure.retry_after)
         raise Unauthorized("Invalid or revoked API key")
+    admit(rt, record)
+    return record
+
+
+def check_known(rt: Runtime, record: KeyRecord, client: tuple[str, int] | None) -> None:
+    """:func:`check_caller` for a key the current key ring verified before: the same checks
+    but the key's hash (the hot path remembers which key an answer was for)."""
+    if wait := rt.limiter.blocked(client[0] if client else "unknown"):
+        raise _too_many_failures(wait)
+    admit(rt, record)
+
+
+def admit(rt: Runtime, record: KeyRecord) -> None:
+    """Note the use of a verified key and count it against its rate limit (429 past it)."""
     rt.note_key_use(record.id)
+    limiter = rt.limiter
     decision = limiter.check_key(record.scope, record.id)
     if decision is not None and not decision.allowed:
         raise TooManyRequests(f"Rate limit exceeded: {limiter.key_limits[record.scope]} "
                               "requests per minute for this key", retry_after=decision.retry_after)
-    return record
 
 
 def _too_many_failures(retry_after: int) -> TooManyRequests:

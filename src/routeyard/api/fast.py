@@ -19,9 +19,10 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from routeyard import ids
-from routeyard.api.auth import check_caller
+from routeyard.api.auth import check_caller, check_known
 from routeyard.api.http import Header, api_error_parts, prepare
 from routeyard.errors import APIError, BadRequest, NotFound
+from routeyard.keys import KeyRecord
 from routeyard.runtime import Runtime
 
 ENDPOINTS = "/api/v1/models/{author}/{slug}/endpoints"
@@ -33,10 +34,12 @@ Answer = tuple[int, list[Header], bytes]
 
 def discovery(rt: Runtime, model_id: str | None, authorization: str | None,
               if_none_match: str | None, accept_encoding: str | None,
-              client: tuple[str, int] | None, cache_control: str) -> Answer:
+              client: tuple[str, int] | None, cache_control: str
+              ) -> tuple[Answer, KeyRecord | None]:
     """The answer to a GET of one model's endpoints (``model_id``) or of the whole model
-    list (None). Raises :class:`APIError` (401, 404, 429...). The header list is shared:
-    copy it before changing it. (Positional arguments: this runs on every request.)"""
+    list (None), and the caller's key. Raises :class:`APIError` (401, 404, 429...). The
+    header list is shared: copy it before changing it. (Positional arguments: this runs on
+    every request.)"""
     key = check_caller(rt, authorization, client, allow_public=True)
     snapshot = rt.snapshot
     if model_id is None:
@@ -50,7 +53,7 @@ def discovery(rt: Runtime, model_id: str | None, authorization: str | None,
         body = entry.full if key is not None else entry.anonymous
     extra = None if rt.stale_since is None else rt.stale_headers()
     return prepare(body, if_none_match=if_none_match, accept_encoding=accept_encoding,
-                   cache_control=cache_control, extra=extra)
+                   cache_control=cache_control, extra=extra), key
 
 
 def model_id_of(path: str) -> str | None:
@@ -66,11 +69,23 @@ def model_id_of(path: str) -> str | None:
 
 
 class FastPath:
-    """Answers the hot-path requests of one app; see the module's docstring."""
+    """Answers the hot-path requests of one app; see the module's docstring.
+
+    Successful answers are remembered by (path, Authorization, If-None-Match,
+    Accept-Encoding) for as long as the snapshot and the key ring they came from are the
+    ones served: a repeated request then skips parsing, lookup and negotiation, though not
+    the per-key checks (throttled address, use, rate limit). Not while the database is
+    unreachable (the answer then carries the stale age), and at most ``MEMO_MAX`` answers.
+    """
+
+    MEMO_MAX = 4096
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.cache_control = str(runtime.settings.cache_control)  # settings are fixed
+        self._memo: dict[tuple[str, str | None, str | None, str | None],
+                         tuple[str, Answer, KeyRecord | None]] = {}
+        self._memo_of: tuple[object, object] = (None, None)
 
     def answer(self, scope: Scope, authorization: str | None, if_none_match: str | None,
                accept_encoding: str | None) -> tuple[str, Answer] | None:
@@ -78,6 +93,20 @@ class FastPath:
         if scope["method"] not in ("GET", "HEAD") or scope.get("root_path"):
             return None
         path: str = scope["path"]
+        rt = self.runtime
+        memo_key = (path, authorization, if_none_match, accept_encoding)
+        if self._memo_of[0] is not rt.snapshot or self._memo_of[1] is not rt.keyring:
+            self._memo = {}
+            self._memo_of = (rt.snapshot, rt.keyring)
+        elif ((hit := self._memo.get(memo_key)) is not None and rt.stale_since is None
+              and not scope.get("query_string")):
+            template, answer, key = hit
+            if key is not None:
+                try:
+                    check_known(rt, key, scope.get("client"))
+                except APIError as exc:
+                    return template, api_error_parts(exc)
+            return template, answer
         if path == MODELS:
             if scope.get("query_string"):
                 return None  # filtered or paged: routes.list_models
@@ -88,12 +117,15 @@ class FastPath:
                 return None
             template = ENDPOINTS
         try:
-            status, headers, data = discovery(
-                self.runtime, model_id, authorization, if_none_match, accept_encoding,
-                scope.get("client"), self.cache_control)
+            answer, key = discovery(rt, model_id, authorization, if_none_match,
+                                    accept_encoding, scope.get("client"), self.cache_control)
         except APIError as exc:
-            status, headers, data = api_error_parts(exc)
-        return template, (status, headers, data)
+            return template, api_error_parts(exc)
+        if rt.stale_since is None and self._memo_of[0] is rt.snapshot:
+            if len(self._memo) >= self.MEMO_MAX:
+                self._memo = {}
+            self._memo[memo_key] = (template, answer, key)
+        return template, answer
 
 
 class DiscoveryRoute:
@@ -119,7 +151,7 @@ class DiscoveryRoute:
             params = scope["path_params"]
             model_id = f"{params['author']}/{params['slug']}"
         rt: Runtime = scope["app"].state.runtime
-        status, headers, data = discovery(
+        (status, headers, data), _ = discovery(
             rt, model_id, found.get(b"authorization"), found.get(b"if-none-match"),
             found.get(b"accept-encoding"), scope.get("client"), str(rt.settings.cache_control))
         await send({"type": "http.response.start", "status": status, "headers": list(headers)})
