@@ -98,8 +98,10 @@ class RequestContext:
                 await send({"type": "http.response.start", "status": status,
                             "headers": [*headers, id_header]})
                 await send({"type": "http.response.body", "body": data})
-                self._observe(template, scope, status, time.perf_counter() - started_at,
-                              request_id)
+                elapsed = time.perf_counter() - started_at
+                self._meter.observe(template, scope["method"], status, elapsed)
+                if self.access_log:
+                    self._log_access(scope, status, elapsed, request_id)
                 return
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
@@ -145,15 +147,18 @@ class RequestContext:
 
     def _observe(self, template: str, scope: Scope, status: int, elapsed: float,
                  request_id: str) -> None:
+        self._meter.observe(template, scope["method"], status, elapsed)
+        if self.access_log:
+            self._log_access(scope, status, elapsed, request_id)
+
+    @staticmethod
+    def _log_access(scope: Scope, status: int, elapsed: float, request_id: str) -> None:
         method = scope["method"]
-        self._meter.observe(template, method, status, elapsed)
-        if self.access_log and access.isEnabledFor(logging.INFO):
-            access.info(
-                "%s %s %d %.1fms", method, scope["path"], status, elapsed * 1000,
-                extra={"request_id": request_id, "method": method,
-                       "path": scope["path"], "status": status,
-                       "duration_ms": round(elapsed * 1000, 2)},
-            )
+        access.info(
+            "%s %s %d %.1fms", method, scope["path"], status, elapsed * 1000,
+            extra={"request_id": request_id, "method": method, "path": scope["path"],
+                   "status": status, "duration_ms": round(elapsed * 1000, 2)},
+        )
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
@@ -190,6 +195,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         logs.setup(settings.log_level, settings.log_format)
+        # The level is set once, here: the request path need not ask logging each time.
+        outer.access_log = settings.access_log and access.isEnabledFor(logging.INFO)
         for line in await asyncio.to_thread(prepare, store, settings):
             log.info(line)
         await asyncio.to_thread(runtime.load)
