@@ -520,19 +520,28 @@ ERRORS: dict[str, tuple[str, str]] = {
     "404": ("NotFound", "No such model (on the admin API: or provider, or endpoint)."),
     "409": ("Conflict", "The record exists already, is still in use, or changed meanwhile."),
     "413": ("PayloadTooLarge", "The request body is over the limit (1 MiB)."),
+    "429": ("TooManyRequests", "Over the key's rate limit (settings `rate_limit_read`, "
+            "`rate_limit_admin`), or the address failed authentication too often "
+            "(`auth_failure_limit`). `Retry-After` and `error.metadata.retry_after` say in how "
+            "many seconds to try again."),
     "500": ("InternalServerError", "An unexpected server error."),
     "503": ("ServiceUnavailable", "The catalog database cannot be reached."),
 }
 
 
 def error_responses() -> Json:
-    return {
+    out: Json = {
         name: {
             "description": text,
             "content": {"application/json": {"schema": ref("ErrorResponse")}},
         }
         for name, text in ERRORS.values()
     }
+    out["TooManyRequests"]["headers"] = {"Retry-After": {
+        "description": "Seconds until the request may be made again.",
+        "schema": {"type": "integer", "minimum": 1},
+    }}
+    return out
 
 
 def ok(description: str, schema_name: str, *, cached: bool = True) -> Json:
@@ -594,7 +603,8 @@ def discovery_paths() -> Json:
                           "Accepted and ignored."),
                 ],
                 "responses": responses(
-                    ok("The catalog's models.", "ModelsListResponse"), "400", "401", "500", "503"
+                    ok("The catalog's models.", "ModelsListResponse"), "400", "401", "429", "500",
+                    "503"
                 ),
             }
         },
@@ -604,7 +614,7 @@ def discovery_paths() -> Json:
                 "tags": ["Models"],
                 "summary": "Count the models",
                 "responses": responses(
-                    ok("The number of models.", "ModelsCountResponse"), "401", "500", "503"
+                    ok("The number of models.", "ModelsCountResponse"), "401", "429", "500", "503"
                 ),
             }
         },
@@ -620,7 +630,7 @@ def discovery_paths() -> Json:
                 ],
                 "responses": responses(
                     ok("The model and its endpoints.", "ListEndpointsResponseEnvelope"),
-                    "400", "401", "404", "500", "503",
+                    "400", "401", "404", "429", "500", "503",
                 ),
             }
         },
@@ -630,7 +640,8 @@ def discovery_paths() -> Json:
                 "tags": ["Providers"],
                 "summary": "List all providers",
                 "responses": responses(
-                    ok("The catalog's providers.", "ProvidersListResponse"), "401", "500", "503"
+                    ok("The catalog's providers.", "ProvidersListResponse"), "401", "429", "500",
+                    "503"
                 ),
             }
         },
@@ -677,8 +688,8 @@ def admin_op(operation_id: str, summary: str, description: str, success: Json, *
              status: str = "200", body: Json | None = None,
              parameters: list[Json] | None = None) -> Json:
     """One admin operation: tag Admin, bearer security with admin scope, errors in the
-    envelope (500 and 503 on every one, 401 and 403 too)."""
-    errors = sorted({"401", "403", "500", "503", *codes})
+    envelope (500 and 503 on every one, 401, 403 and 429 too)."""
+    errors = sorted({"401", "403", "429", "500", "503", *codes})
     out: Json = {
         "operationId": operation_id,
         "tags": ["Admin"],

@@ -335,13 +335,14 @@ def test_discovery_paths_answer_as_the_brief_lists(doc: Json) -> None:
     statuses = {path: sorted(item["get"]["responses"]) for path, item in doc["paths"].items()
                 if not path.startswith("/admin/")}  # the admin API: tests/test_admin_api.py
     assert statuses == {
-        "/models": ["200", "400", "401", "500", "503"],
-        "/models/count": ["200", "401", "500", "503"],
-        "/models/{author}/{slug}/endpoints": ["200", "400", "401", "404", "500", "503"],
-        "/providers": ["200", "401", "500", "503"],
+        "/models": ["200", "400", "401", "429", "500", "503"],
+        "/models/count": ["200", "401", "429", "500", "503"],
+        "/models/{author}/{slug}/endpoints": ["200", "400", "401", "404", "429", "500", "503"],
+        "/providers": ["200", "401", "429", "500", "503"],
         "/openapi.json": ["200"],
         "/healthz": ["200"],
     }
+    assert doc["components"]["responses"]["TooManyRequests"]["headers"]["Retry-After"]
     assert doc["servers"] == [{"url": "/api/v1"}]
     assert doc["paths"]["/healthz"]["servers"][0]["url"] == "/"
     assert doc["security"] == [{"bearer": []}]

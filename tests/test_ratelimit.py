@@ -30,6 +30,7 @@ from routeyard.metrics import metrics
 from routeyard.ratelimit import Decision, Limiter, LocalLimiter, decide, safe_url
 from routeyard.service import prepare
 from routeyard.store import Store
+from tests.schemas import validate_response
 from tests.conftest import Server, free_port, fresh_database_url, settings_for
 from tests.test_api import Api, assert_envelope, make_api
 
@@ -275,7 +276,9 @@ def test_read_keys_get_429_once_rate_limit_read_is_set(database_url: str) -> Non
         api.client.app.runtime.refresh()  # type: ignore[attr-defined]
         same_window(2)
         assert [api.get("/api/v1/models").status_code for _ in range(2)] == [200, 200]
-        assert_rate_limited(api.get("/api/v1/models"), 2)
+        refused = api.get("/api/v1/models")
+        assert_rate_limited(refused, 2)
+        validate_response(refused.json(), "/models", 429, "routeyard")  # as documented
         assert_rate_limited(api.get("/api/v1/providers"), 2)
         # each key has its own count
         assert api.client.get("/api/v1/models", headers=auth(other)).status_code == 200
