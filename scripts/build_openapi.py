@@ -519,7 +519,8 @@ ERRORS: dict[str, tuple[str, str]] = {
     "403": ("Forbidden", "The API key is valid but not admin-scoped."),
     "404": ("NotFound", "No such model (on the admin API: or provider, or endpoint)."),
     "409": ("Conflict", "The record exists already, is still in use, or changed meanwhile."),
-    "413": ("PayloadTooLarge", "The request body is over the limit (1 MiB)."),
+    "413": ("PayloadTooLarge", "The request body is over the limit (by default 1 MiB on the admin "
+            "API, 8 MiB for outcomes; settings `max_admin_body_bytes`, `max_ingest_body_bytes`)."),
     "429": ("TooManyRequests", "Over the key's rate limit (settings `rate_limit_read`, "
             "`rate_limit_admin`), or the address failed authentication too often "
             "(`auth_failure_limit`). `Retry-After` and `error.metadata.retry_after` say in how "
@@ -914,7 +915,8 @@ def outcomes_paths() -> Json:
                 "Records outcomes another gateway observed, as if routeyard had measured them: "
                 "they count for the endpoints' uptime, latency, throughput and status "
                 "(docs/health.md). Stored before the answer; served by every process within "
-                "its health refresh interval. The body may be up to 8 MiB.",
+                "its health refresh interval. The body may be up to 8 MiB (setting "
+                "`max_ingest_body_bytes`).",
                 admin_ok("The outcomes are stored.", "OutcomeIngestResponse"),
                 "400", "413",
                 body=json_body("OutcomeBatch", "At most 10,000 outcomes."),

@@ -24,6 +24,7 @@ from starlette.testclient import TestClient
 from routeyard.api import admin, ingest
 from routeyard.app import create_app
 from routeyard.catalog.declarative import read_starter
+from routeyard.config import SETTINGS_BY_NAME
 from routeyard.logs import JSONFormatter
 from routeyard.models import Catalog
 from routeyard.store import Store
@@ -568,11 +569,14 @@ def test_strings_a_database_cannot_store_are_refused_by_path(api: Admin) -> None
     assert served["acme"]["name"] == "Acme \U0001F680"
 
 
+ADMIN_LIMIT = SETTINGS_BY_NAME["max_admin_body_bytes"].default  # 1 MiB
+
+
 def test_body_over_the_limit_is_413(api: Admin) -> None:
     before = api.store.read_catalog()
-    big = json.dumps(NEW_PROVIDER | {"name": "x" * admin.MAX_BODY_BYTES}).encode()
+    big = json.dumps(NEW_PROVIDER | {"name": "x" * ADMIN_LIMIT}).encode()
     error = api.error("POST", f"{A}/providers", 413, content=big)
-    assert error["message"] == f"Request body too large: at most {admin.MAX_BODY_BYTES} bytes"
+    assert error["message"] == f"Request body too large: at most {ADMIN_LIMIT} bytes"
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: the limit holds while streaming
         yield b'{"slug": "acme", "name": "'
@@ -581,13 +585,32 @@ def test_body_over_the_limit_is_413(api: Admin) -> None:
         yield b'"}'
 
     error = api.error("POST", f"{A}/providers", 413, content=chunks())
-    assert error["message"] == f"Request body too large: at most {admin.MAX_BODY_BYTES} bytes"
+    assert error["message"] == f"Request body too large: at most {ADMIN_LIMIT} bytes"
     api.error("PATCH", f"{MAVERICK_EP}/deepinfra/fp8", 413, content=big)
     assert api.store.read_catalog() == before
     # Just under the limit is read (and here refused for its content, not its size).
     error = api.error("POST", f"{A}/providers", 400, content=json.dumps(
-        NEW_PROVIDER | {"name": "x" * (admin.MAX_BODY_BYTES - 300)}).encode())
+        NEW_PROVIDER | {"name": "x" * (ADMIN_LIMIT - 300)}).encode())
     assert problems(error) == {"name": "longer than 256 characters"}
+
+
+def test_body_limits_are_settings(database_url: str) -> None:
+    for api in make_admin(database_url, max_admin_body_bytes=1000, max_ingest_body_bytes=3000):
+        body = json.dumps(NEW_PROVIDER | {"name": "x" * 1000}).encode()
+        error = api.error("POST", f"{A}/providers", 413, content=body)
+        assert error["message"] == "Request body too large: at most 1000 bytes"
+        assert api.call("POST", f"{A}/providers", 201, json=NEW_PROVIDER)["data"]["slug"]
+        outcome = {"model_id": "qwen/qwen3-235b-a22b-thinking-2507", "tag": "chutes",
+                   "result": "success"}
+        small = {"outcomes": [outcome] * 20}  # about 1.7 KB: over the admin limit, not this one
+        assert len(json.dumps(small)) > 1000
+        auth = {"Authorization": f"Bearer {api.admin_key}"}
+        r = api.client.post("/api/v1/admin/outcomes", json=small, headers=auth)
+        assert r.status_code == 200 and r.json()["data"]["accepted"] == 20
+        r = api.client.post("/api/v1/admin/outcomes", json={"outcomes": [outcome] * 40},
+                            headers=auth)
+        body = assert_envelope(r, 413)
+        assert body["error"]["message"] == "Request body too large: at most 3000 bytes"
 
 
 # -- 404, 409, references, identity --------------------------------------------------

@@ -30,8 +30,8 @@ from routeyard.metrics import metrics
 from routeyard.ratelimit import Decision, Limiter, LocalLimiter, decide, safe_url
 from routeyard.service import prepare
 from routeyard.store import Store
-from tests.schemas import validate_response
 from tests.conftest import Server, free_port, fresh_database_url, settings_for
+from tests.schemas import validate_response
 from tests.test_api import Api, assert_envelope, make_api
 
 REQUIRE_REDIS = os.environ.get("ROUTEYARD_TEST_REQUIRE_REDIS") == "1"

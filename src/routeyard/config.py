@@ -113,6 +113,11 @@ SETTINGS: tuple[Setting, ...] = (
             "Longest request target (path and query string, in bytes); longer gets 414."),
     Setting("max_header_bytes", int, 16384,
             "Most request header bytes (names plus values); more gets 431."),
+    Setting("max_admin_body_bytes", int, 1 << 20,
+            "Largest admin API request body, in bytes; larger gets 413."),
+    Setting("max_ingest_body_bytes", int, 8 << 20,
+            "Largest outcome batch (POST /api/v1/admin/outcomes), in bytes; larger gets 413. "
+            "A batch holds at most 10,000 outcomes either way."),
     # -- status pages (docs/status-page.md) -------------------------------------------------
     Setting("status_page_enabled", bool, True,
             "Serve the HTML status pages (/, /models/{author}/{slug}, /providers)."),

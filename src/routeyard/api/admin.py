@@ -44,7 +44,6 @@ from routeyard.prices import format_decimal
 from routeyard.store import catalog as sc
 
 T = TypeVar("T")
-MAX_BODY_BYTES = 1 << 20
 MAX_PROBLEMS = 100  # listed in an error's metadata; the message names the first few
 SOURCE = "admin-api"
 NO_STORE = {"cache-control": "no-store"}
@@ -102,9 +101,12 @@ def _unstorable(value: Any, path: str, out: list[tuple[str, str]]) -> None:
             _unstorable(item, _join(path, i), out)
 
 
-async def json_body(request: Request, limit: int = MAX_BODY_BYTES) -> dict[str, Any]:
-    """The request body as a JSON object: 413 past ``limit`` bytes, 400 when it is not JSON,
-    not an object, or holds strings no database can store."""
+async def json_body(request: Request, limit: int | None = None) -> dict[str, Any]:
+    """The request body as a JSON object: 413 past ``limit`` bytes (by default the setting
+    ``max_admin_body_bytes``), 400 when it is not JSON, not an object, or holds strings no
+    database can store."""
+    if limit is None:
+        limit = int(runtime(request).settings.max_admin_body_bytes)
     length = request.headers.get("content-length")
     if length is not None:
         if not length.isdigit():

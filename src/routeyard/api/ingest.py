@@ -20,8 +20,6 @@ from routeyard.health.outcomes import Outcome
 from routeyard.health.window import retention_cutoff
 from routeyard.metrics import metrics
 
-MAX_INGEST_BYTES = 8 << 20
-
 
 def _resolve(snapshot: Snapshot, model_id: str, tag: str) -> tuple[str, str] | str:
     entry = snapshot.lookup(model_id)
@@ -67,7 +65,7 @@ def minute_records(outcomes: list[Outcome]) -> list[tuple[MinuteKey, MinuteRecor
 
 async def ingest_outcomes(request: Request) -> Response:
     require_admin(request)
-    body = await json_body(request, MAX_INGEST_BYTES)
+    body = await json_body(request, int(runtime(request).settings.max_ingest_body_bytes))
     rt = runtime(request)
     now = time.time()
     oldest = retention_cutoff(now, rt.settings.health_retention_margin_minutes) * 60.0
