@@ -180,8 +180,9 @@ class Runtime:
                 results = await run_round(
                     self.snapshot.catalog, self.health.record, timeout=s.probe_timeout,
                     concurrency=s.probe_concurrency, max_tokens=s.probe_max_tokens)
-                log.debug("probe round: %s in %.0f ms", summary(results) or "nothing to probe",
-                          (time.perf_counter() - started) * 1000)
+                counts = ", ".join(f"{n} {label}" for label, n in sorted(summary(results).items()))
+                log.info("probe round: %s in %.0f ms", counts or "nothing to probe",
+                         (time.perf_counter() - started) * 1000)
             except StoreUnavailable as exc:
                 log.debug("probe: database unreachable: %s", exc)
             except RouteyardError as exc:
