@@ -143,7 +143,7 @@ def test_upgrade_from_first_revision_keeps_the_data(database_url: str) -> None:
 
 
 def test_health_minutes_merge_into_existing_rows_per_writer(database_url: str) -> None:
-    """merge_minutes inserts new endpoint-minutes and adds into existing ones, in one batch,
+    """merge_rows inserts new endpoint-minutes and adds into existing ones, in one batch,
     and keeps each writer's rows apart."""
     from routeyard.health.histogram import LATENCY_SCALE
     from routeyard.health.minute import MinuteKey, MinuteRecord
@@ -159,12 +159,13 @@ def test_health_minutes_merge_into_existing_rows_per_writer(database_url: str) -
 
     a, b, c = (MinuteKey("m/x", "p", 100), MinuteKey("m/x", "q", 100), MinuteKey("m/x", "p", 101))
     with store.transaction() as conn:
-        assert sh.merge_minutes(conn, "w1", [(a, record(1, 0, 100.0)), (b, record(2, 1, 200.0))],
-                                now=10) == 2
+        written = sh.merge_rows(conn, "w1", [(a, record(1, 0, 100.0)), (b, record(2, 1, 200.0))],
+                                now=10)
+        assert {k: (r.success, r.timeout) for k, r in written.items()} == {a: (1, 0), b: (2, 1)}
     with store.transaction() as conn:  # a and b exist (updates), c is new (insert)
-        sh.merge_minutes(conn, "w1", [(a, record(3, 1, 100.0)), (b, record(0, 2, 400.0)),
+        sh.merge_rows(conn, "w1", [(a, record(3, 1, 100.0)), (b, record(0, 2, 400.0)),
                                       (c, record(5, 0, 50.0))], now=20)
-        sh.merge_minutes(conn, "w2", [(a, record(7, 0, 100.0))], now=20)
+        sh.merge_rows(conn, "w2", [(a, record(7, 0, 100.0))], now=20)
     with store.transaction() as conn:
         rows = {(key, writer): (rec, updated)
                 for key, writer, rec, updated in sh.read_minutes(conn, updated_since=0, min_minute=0)}

@@ -89,8 +89,7 @@ class RequestContext:
         if request_id is None:
             request_id = f"{self._id_prefix}{next(self._id_counter):08x}"
         id_header = (b"x-request-id", request_id.encode())
-        refusal = (self._over_limits(scope, size)
-                   if self.max_path_length or self.max_header_bytes else None)
+        refusal = self._over_limits(scope, size)
         if refusal is None and self.fast is not None:
             found = self.fast.answer(scope, authorization, if_none_match, accept_encoding)
             if found is not None:
@@ -98,10 +97,8 @@ class RequestContext:
                 await send({"type": "http.response.start", "status": status,
                             "headers": [*headers, id_header]})
                 await send({"type": "http.response.body", "body": data})
-                elapsed = time.perf_counter() - started_at
-                self._meter.observe(template, scope["method"], status, elapsed)
-                if self.access_log:
-                    self._log_access(scope, status, elapsed, request_id)
+                self._observe(template, scope, status, time.perf_counter() - started_at,
+                              request_id)
                 return
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
@@ -147,18 +144,14 @@ class RequestContext:
 
     def _observe(self, template: str, scope: Scope, status: int, elapsed: float,
                  request_id: str) -> None:
-        self._meter.observe(template, scope["method"], status, elapsed)
-        if self.access_log:
-            self._log_access(scope, status, elapsed, request_id)
-
-    @staticmethod
-    def _log_access(scope: Scope, status: int, elapsed: float, request_id: str) -> None:
         method = scope["method"]
-        access.info(
-            "%s %s %d %.1fms", method, scope["path"], status, elapsed * 1000,
-            extra={"request_id": request_id, "method": method, "path": scope["path"],
-                   "status": status, "duration_ms": round(elapsed * 1000, 2)},
-        )
+        self._meter.observe(template, method, status, elapsed)
+        if self.access_log:
+            access.info(
+                "%s %s %d %.1fms", method, scope["path"], status, elapsed * 1000,
+                extra={"request_id": request_id, "method": method, "path": scope["path"],
+                       "status": status, "duration_ms": round(elapsed * 1000, 2)},
+            )
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:

@@ -159,7 +159,9 @@ class Settings:
         self._values = dict(values)
         self.__dict__.update(self._values)  # plain attributes: read on every request
 
-    def __getattr__(self, name: str) -> Any:  # only reached for a name that is no setting
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for a name that is no setting; declared so that type checkers take
+        # setting names as attributes.
         raise AttributeError(name)
 
     def replace(self, **changes: Any) -> Settings:

@@ -37,13 +37,10 @@ def check_caller(rt: Runtime, authorization: str | None, client: tuple[str, int]
         if allow_public and rt.settings.public_discovery:
             return None
         raise Unauthorized("No auth credentials found")
-    limiter = rt.limiter
-    address = client[0] if client else "unknown"
-    if wait := limiter.blocked(address):
-        raise _too_many_failures(wait)
+    address = _address_not_blocked(rt, client)
     record = rt.keyring.verify(token)
     if record is None:
-        failure = limiter.failed(address)
+        failure = rt.limiter.failed(address)
         if failure is not None and not failure.allowed:
             raise _too_many_failures(failure.retry_after)
         raise Unauthorized("Invalid or revoked API key")
@@ -54,9 +51,16 @@ def check_caller(rt: Runtime, authorization: str | None, client: tuple[str, int]
 def check_known(rt: Runtime, record: KeyRecord, client: tuple[str, int] | None) -> None:
     """:func:`check_caller` for a key the current key ring verified before: the same checks
     but the key's hash (the hot path remembers which key an answer was for)."""
-    if wait := rt.limiter.blocked(client[0] if client else "unknown"):
-        raise _too_many_failures(wait)
+    _address_not_blocked(rt, client)
     admit(rt, record)
+
+
+def _address_not_blocked(rt: Runtime, client: tuple[str, int] | None) -> str:
+    """The client's address; 429 while it is blocked for failing authentication."""
+    address = client[0] if client else "unknown"
+    if wait := rt.limiter.blocked(address):
+        raise _too_many_failures(wait)
+    return address
 
 
 def admit(rt: Runtime, record: KeyRecord) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -76,6 +77,7 @@ class FastPath:
     ones served: a repeated request then skips parsing, lookup and negotiation, though not
     the per-key checks (throttled address, use, rate limit). Not while the database is
     unreachable (the answer then carries the stale age), and at most ``MEMO_MAX`` answers.
+    Error answers without metadata are remembered by their content, as long.
     """
 
     MEMO_MAX = 4096
@@ -85,6 +87,7 @@ class FastPath:
         self.cache_control = str(runtime.settings.cache_control)  # settings are fixed
         self._memo: dict[tuple[str, str | None, str | None, str | None],
                          tuple[str, Answer, KeyRecord | None]] = {}
+        self._errors: dict[tuple[int, str, tuple[tuple[str, str], ...]], Answer] = {}
         self._memo_of: tuple[object, object] = (None, None)
 
     def answer(self, scope: Scope, authorization: str | None, if_none_match: str | None,
@@ -93,23 +96,22 @@ class FastPath:
         if scope["method"] not in ("GET", "HEAD") or scope.get("root_path"):
             return None
         path: str = scope["path"]
+        if path == MODELS and scope.get("query_string"):
+            return None  # filtered or paged: routes.list_models
         rt = self.runtime
         memo_key = (path, authorization, if_none_match, accept_encoding)
         if self._memo_of[0] is not rt.snapshot or self._memo_of[1] is not rt.keyring:
-            self._memo = {}
+            self._memo, self._errors = {}, {}
             self._memo_of = (rt.snapshot, rt.keyring)
-        elif ((hit := self._memo.get(memo_key)) is not None and rt.stale_since is None
-              and not scope.get("query_string")):
+        elif (hit := self._memo.get(memo_key)) is not None and rt.stale_since is None:
             template, answer, key = hit
             if key is not None:
                 try:
                     check_known(rt, key, scope.get("client"))
                 except APIError as exc:
-                    return template, api_error_parts(exc)
+                    return template, self._error(exc)
             return template, answer
         if path == MODELS:
-            if scope.get("query_string"):
-                return None  # filtered or paged: routes.list_models
             template, model_id = MODELS, None
         else:
             model_id = model_id_of(path)
@@ -120,12 +122,25 @@ class FastPath:
             answer, key = discovery(rt, model_id, authorization, if_none_match,
                                     accept_encoding, scope.get("client"), self.cache_control)
         except APIError as exc:
-            return template, api_error_parts(exc)
+            return template, self._error(exc)
         if rt.stale_since is None and self._memo_of[0] is rt.snapshot:
             if len(self._memo) >= self.MEMO_MAX:
                 self._memo = {}
             self._memo[memo_key] = (template, answer, key)
         return template, answer
+
+    def _error(self, exc: APIError) -> Answer:
+        """:func:`api_error_parts`, remembered for errors without metadata (a client that
+        repeats a bad request gets the same bytes)."""
+        if exc.metadata is not None:
+            return api_error_parts(exc)
+        key = (exc.status, exc.message, tuple(exc.headers.items()) if exc.headers else ())
+        answer = self._errors.get(key)
+        if answer is None:
+            if len(self._errors) >= self.MEMO_MAX:
+                self._errors = {}
+            answer = self._errors[key] = api_error_parts(exc)
+        return answer
 
 
 class DiscoveryRoute:
@@ -142,17 +157,14 @@ class DiscoveryRoute:
             response = await self.filtered(Request(scope, receive))
             await response(scope, receive, send)
             return
-        found: dict[bytes, str] = {}
-        for name, value in scope["headers"]:  # the first of each, as Request.headers.get
-            if name in (b"authorization", b"if-none-match", b"accept-encoding"):
-                found.setdefault(name, value.decode("latin-1"))
+        headers = Headers(scope=scope)
         model_id = None
         if self.template == ENDPOINTS:
             params = scope["path_params"]
             model_id = f"{params['author']}/{params['slug']}"
         rt: Runtime = scope["app"].state.runtime
-        (status, headers, data), _ = discovery(
-            rt, model_id, found.get(b"authorization"), found.get(b"if-none-match"),
-            found.get(b"accept-encoding"), scope.get("client"), str(rt.settings.cache_control))
-        await send({"type": "http.response.start", "status": status, "headers": list(headers)})
+        (status, raw, data), _ = discovery(
+            rt, model_id, headers.get("authorization"), headers.get("if-none-match"),
+            headers.get("accept-encoding"), scope.get("client"), str(rt.settings.cache_control))
+        await send({"type": "http.response.start", "status": status, "headers": list(raw)})
         await send({"type": "http.response.body", "body": data})

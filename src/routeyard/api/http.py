@@ -116,31 +116,18 @@ def error_parts(status: int, message: str, metadata: dict[str, Any] | None = Non
     return status, raw, body
 
 
-_ERRORS: dict[tuple[int, str, tuple[tuple[str, str], ...]], tuple[int, list[Header], bytes]] = {}
-_ERRORS_MAX = 1024
-
-
 def api_error_parts(exc: APIError) -> tuple[int, list[Header], bytes]:
-    """The answer to an :class:`APIError` (401 says how to authenticate). Answers without
-    metadata are memoized (a client repeating a bad request gets the same bytes)."""
+    """The answer to an :class:`APIError` (401 says how to authenticate)."""
     headers = {"www-authenticate": "Bearer"} if exc.status == 401 else None
     if exc.headers:
         headers = {**(headers or {}), **exc.headers}
-    if exc.metadata is not None:
-        return error_parts(exc.status, exc.message, exc.metadata, headers)
-    key = (exc.status, exc.message, tuple(headers.items()) if headers else ())
-    parts = _ERRORS.get(key)
-    if parts is None:
-        if len(_ERRORS) >= _ERRORS_MAX:
-            _ERRORS.clear()
-        parts = _ERRORS[key] = error_parts(exc.status, exc.message, None, headers)
-    return parts
+    return error_parts(exc.status, exc.message, exc.metadata, headers)
 
 
 def _response(parts: tuple[int, list[Header], bytes]) -> Response:
     status, headers, body = parts
     response = Response(body, status_code=status)
-    response.raw_headers = list(headers)  # the list may be memoized: never share it
+    response.raw_headers = headers
     return response
 
 

@@ -15,7 +15,7 @@ from routeyard.api.routes import runtime
 from routeyard.api.snapshot import Snapshot
 from routeyard.errors import BadRequest
 from routeyard.health.ingest import MAX_BATCH, Resolver, parse_batch
-from routeyard.health.minute import MinuteKey, MinuteRecord, minute_of
+from routeyard.health.minute import Aggregator, MinuteKey, MinuteRecord
 from routeyard.health.outcomes import Outcome
 from routeyard.health.window import retention_cutoff
 from routeyard.metrics import metrics
@@ -53,20 +53,16 @@ def count_outcomes(outcomes: list[Outcome]) -> None:
 
 def minute_records(outcomes: list[Outcome]) -> list[tuple[MinuteKey, MinuteRecord]]:
     """The batch counted per endpoint per minute, sorted by key."""
-    records: dict[tuple[str, str, int], MinuteRecord] = {}
+    aggregator = Aggregator()
     for outcome in outcomes:
-        key = (outcome.model_id, outcome.tag, minute_of(outcome.at))
-        record = records.get(key)
-        if record is None:
-            record = records[key] = MinuteRecord()
-        record.add(outcome)
-    return [(MinuteKey(*key), records[key]) for key in sorted(records)]
+        aggregator.record(outcome)
+    return aggregator.drain()
 
 
 async def ingest_outcomes(request: Request) -> Response:
     require_admin(request)
-    body = await json_body(request, int(runtime(request).settings.max_ingest_body_bytes))
     rt = runtime(request)
+    body = await json_body(request, int(rt.settings.max_ingest_body_bytes))
     now = time.time()
     oldest = retention_cutoff(now, rt.settings.health_retention_margin_minutes) * 60.0
     outcomes, problems = parse_batch(body, batch_resolver(rt.snapshot), now=now, oldest=oldest,

@@ -89,12 +89,18 @@ class HealthService:
         return len(items)
 
     def write(self, items: Iterable[tuple[MinuteKey, MinuteRecord]]) -> int:
-        """Merge ``items`` into this process's rows. Serialized: the flush loop and ingest
-        requests share the writer id, and two read-merge-writes of one row must not race."""
+        """Merge ``items`` into this process's rows; returns how many rows were written.
+        Serialized: the flush loop and ingest requests share the writer id, and two
+        read-merge-writes of one row must not race."""
+        with self._write_lock:
+            return len(self._merge(items))
+
+    def _merge(self, items: Iterable[tuple[MinuteKey, MinuteRecord]]
+               ) -> dict[MinuteKey, MinuteRecord]:
         from routeyard.store import health as sh
 
-        with self._write_lock, self.store.transaction() as conn:
-            return sh.merge_minutes(conn, self.writer, items, self.clock())
+        with self.store.transaction() as conn:
+            return sh.merge_rows(conn, self.writer, items, self.clock())
 
     def write_live(self, items: Iterable[tuple[MinuteKey, MinuteRecord]]) -> set[str]:
         """:meth:`write`, then serve ``items`` at once; returns the model ids whose live fields
@@ -106,11 +112,8 @@ class HealthService:
         processes' rows come with the next :meth:`refresh`. Done under the write lock, so
         batches reach memory in the order they were written. When the minute has turned,
         windows slid: this is a full :meth:`refresh` instead."""
-        from routeyard.store import health as sh
-
         with self._write_lock:
-            with self.store.transaction() as conn:
-                written = sh.merge_rows(conn, self.writer, items, self.clock())
+            written = self._merge(items)
             with self._lock:
                 now = self.clock()
                 if minute_of(now) != self._computed_minute:

@@ -29,19 +29,12 @@ _UPDATE = sa.update(health_minutes).where(
 )
 
 
-def merge_minutes(conn: Connection, writer: str, items: Iterable[tuple[MinuteKey, MinuteRecord]],
-                  now: float) -> int:
-    """Add ``items`` into this writer's rows (read, merge, write back). Only this writer
-    touches its rows, so there is no contention between processes. Returns how many items."""
-    batch = list(items)
-    merge_rows(conn, writer, batch, now)
-    return len(batch)
-
-
 def merge_rows(conn: Connection, writer: str, items: Iterable[tuple[MinuteKey, MinuteRecord]],
                now: float) -> dict[MinuteKey, MinuteRecord]:
-    """:func:`merge_minutes`, returning the records now held by every row written: what
-    reading this writer's rows back would give, once the transaction commits."""
+    """Add ``items`` into this writer's rows (read, merge, write back); returns the records
+    now held by every row written: what reading them back would give once the transaction
+    commits. Only this writer touches its rows, so there is no contention between
+    processes."""
     batch = list(items)
     if not batch:
         return {}
