@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from routeyard.store import Store
-from tests.conftest import Server
+from tests.conftest import Server, user_env
 
 QWEN = "qwen/qwen3-235b-a22b-thinking-2507"
 
@@ -30,8 +30,7 @@ def test_metrics_readyz_and_access_log_with_two_workers(database_url: str, tmp_p
     store.ensure_schema()
     key, _ = store.create_key("ops", "read")
     store.dispose()
-    server = Server(database_url, tmp_path, workers=2,
-                    env={"ROUTEYARD_LOG_FORMAT": "json", "PROMETHEUS_MULTIPROC_DIR": ""})
+    server = Server(database_url, tmp_path, workers=2, env={"ROUTEYARD_LOG_FORMAT": "json"})
     try:
         headers = {"Authorization": f"Bearer {key}", "X-Request-Id": "trace-me-1"}
         for _ in range(20):
@@ -68,6 +67,39 @@ def test_metrics_readyz_and_access_log_with_two_workers(database_url: str, tmp_p
         assert {line["status"] for line in traced} == {200, 404}
         assert all(line["path"].startswith("/api/v1/models/") for line in traced)
         assert key not in server.log()
+    finally:
+        server.stop()
+
+
+def test_four_workers_started_as_a_user_starts_them_count_every_request(
+        database_url: str, tmp_path: Path) -> None:
+    """`routeyard serve --workers 4` with the environment a user has (no
+    PROMETHEUS_MULTIPROC_DIR): a scrape after 100 requests adds up to 100."""
+    assert "PROMETHEUS_MULTIPROC_DIR" not in user_env()
+    store = Store(database_url)
+    store.ensure_schema()
+    key, _ = store.create_key("ops", "read")
+    store.dispose()
+    server = Server(database_url, tmp_path, workers=4, env=user_env(), inherit=False)
+    try:
+        headers = {"Authorization": f"Bearer {key}"}
+        with httpx.Client(base_url=server.base, headers=headers) as client:
+            for i in range(100):
+                # a fresh connection each time, so that the requests spread over the workers
+                assert client.get(f"/api/v1/models/{QWEN}/endpoints",
+                                  headers={"connection": "close"}).status_code == 200, i
+        route = "/api/v1/models/{author}/{slug}/endpoints"
+        deadline = time.monotonic() + 10
+        total = 0.0
+        while time.monotonic() < deadline:
+            text = httpx.get(server.base + "/metrics").text
+            total = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                        if line.startswith("routeyard_requests_total{")
+                        and f'route="{route}"' in line)
+            if total >= 100:
+                break
+            time.sleep(0.2)
+        assert total == 100, text[:2000]
     finally:
         server.stop()
 

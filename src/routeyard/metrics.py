@@ -21,6 +21,7 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
+    values,
 )
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -31,6 +32,8 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         multi = bool(os.environ.get(MULTIPROC_ENV))
+        if multi:
+            _use_multiprocess_values()
         r = self.registry
 
         def gauge(name: str, doc: str, mode: str, labels: tuple[str, ...] = ()) -> Gauge:
@@ -78,6 +81,15 @@ class Metrics:
             multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
             return generate_latest(registry), CONTENT_TYPE_LATEST
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+def _use_multiprocess_values() -> None:
+    """Make prometheus-client keep values in the shared files. It chooses its storage once,
+    when first imported, by whether ``PROMETHEUS_MULTIPROC_DIR`` is present then; if it was
+    imported before the variable was set (in ``serve``'s process, whose workers are forked),
+    every worker would count in memory only and /metrics would add up nothing."""
+    if values.ValueClass.__name__ != "MmapedValue":
+        values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
 
 
 class RequestMeter:
