@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import random
 import re
+import string
 import time
 from pathlib import Path
 
@@ -136,3 +138,38 @@ def test_request_meter_adds_up_as_prometheus_observes() -> None:
     assert bulk_exact == direct_exact
     assert bulk_sums == pytest.approx(direct_sums, rel=1e-12) and len(bulk_sums) == 2
     assert 'routeyard_request_duration_seconds_bucket{le="0.0005",route="/r"} 4.0' in lines(bulk)
+
+
+def series(text: str) -> list[str]:
+    return [line.rsplit(" ", 1)[0] for line in text.splitlines()
+            if line and not line.startswith("#")]
+
+
+def test_random_methods_and_paths_add_no_metric_series(database_url: str,
+                                                       tmp_path: Path) -> None:
+    server = Server(database_url, tmp_path)
+    try:
+        with httpx.Client(base_url=server.base) as client:
+            def scrape() -> list[str]:
+                time.sleep(1.2)  # the meter hands its counts over each second
+                return series(client.get("/metrics").text)
+
+            # Once each kind: an unknown method on a route and off any route, an unknown path.
+            for method, path in (("FROB", "/api/v1/models"), ("FROB", "/nowhere"),
+                                 ("GET", "/nowhere")):
+                client.request(method, path)
+            client.get("/metrics")
+            before = scrape()
+            rng = random.Random(14)
+            for i in range(300):
+                method = "".join(rng.choices(string.ascii_uppercase, k=rng.randint(3, 12)))
+                path = "/" + "/".join(rng.choices(["api", "v1", "x", "%41", str(i)], k=3))
+                r = client.request(method, path if i % 2 else "/api/v1/models")
+                assert r.status_code in (401, 404, 405), (method, path, r.status_code)
+                assert client.get(f"/{i}/{method}").status_code == 404
+            after = scrape()
+        assert len(after) == len(before), sorted(set(after) - set(before))[:20]
+        assert any('method="other"' in line for line in after)
+        assert not any("FROB" in line for line in after)
+    finally:
+        server.stop()

@@ -25,6 +25,9 @@ from prometheus_client import (
 )
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# Every label value comes from a closed set: a client must not be able to add series. Routes
+# are the app's path templates ("unmatched" for the rest); other methods count as "other".
+METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 
@@ -106,7 +109,7 @@ class RequestMeter:
         self._width = len(LATENCY_BUCKETS) + 3  # count, sum, a bucket per bound and +Inf
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
-        key = (route, method, status)
+        key = (route, method if method in METHODS else "other", status)
         row = self._pending.get(key)
         if row is None:
             row = self._pending[key] = [0.0] * self._width
