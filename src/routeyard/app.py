@@ -128,10 +128,15 @@ class RequestContext:
                           time.perf_counter() - started_at, request_id)
 
     def _over_limits(self, scope: Scope, header_bytes: int) -> Response | None:
-        """A 414 or 431 in the envelope for a request past the size limits, else None."""
+        """A 414 or 431 in the envelope for a request past the size limits, a 404 for an
+        encoded slash in the path (it never stands for an id's slash: docs/api.md), else
+        None."""
+        raw_path = scope.get("raw_path") or b""
+        if b"%2" in raw_path and (b"%2F" in raw_path or b"%2f" in raw_path):
+            return error_response(404, "Not Found: an encoded slash (%2F) never matches a route")
         limit = self.max_path_length
         if limit:
-            raw_path = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
+            raw_path = raw_path or scope["path"].encode("utf-8", "surrogateescape")
             if len(raw_path) + len(scope.get("query_string", b"")) > limit:
                 metrics().refused.labels("path_length").inc()
                 return error_response(414, f"URI Too Long: at most {limit} bytes")
@@ -216,6 +221,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             Exception: _internal_error,
         },
     )
+    # No trailing-slash redirects: Starlette's would build the Location from the client's Host
+    # header (an open redirect); a path with a stray slash is a 404 like any unknown path.
+    app.router.redirect_slashes = False
     app.state.runtime = runtime
     outer = RequestContext(app, fast=FastPath(runtime), access_log=settings.access_log,
                            max_path_length=int(settings.max_path_length),

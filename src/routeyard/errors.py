@@ -135,7 +135,21 @@ _encoder = msgspec.json.Encoder()
 
 
 def error_body(code: int, message: str, metadata: dict[str, Any] | None = None) -> bytes:
-    """The OpenRouter error envelope; ``code`` equals the HTTP status."""
-    return _encoder.encode(
-        {"error": {"code": code, "message": message, "metadata": metadata}, "user_id": None}
-    )
+    """The OpenRouter error envelope; ``code`` equals the HTTP status. A string that UTF-8
+    cannot encode (a lone surrogate quoted from the request) is sent escaped."""
+    envelope = {"error": {"code": code, "message": message, "metadata": metadata}, "user_id": None}
+    try:
+        return _encoder.encode(envelope)
+    except UnicodeEncodeError:
+        return _encoder.encode(_encodable(envelope))
+
+
+def _encodable(value: Any) -> Any:
+    """``value`` with every string's unencodable characters as backslash escapes."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encodable(v) for v in value]
+    return value

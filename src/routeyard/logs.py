@@ -4,8 +4,27 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
+
+# C0 and C1 control characters and DEL: a newline in a logged path could forge a log line.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def escape(text: str) -> str:
+    """``text`` with every control character as a visible escape (``\\n``, ``\\x1b``)."""
+    if not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+class TextFormatter(logging.Formatter):
+    """One line per record: control characters in the message and its arguments (a path,
+    a header) are escaped. A traceback, appended after the line, keeps its newlines."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return escape(super().formatMessage(record))
 
 
 class JSONFormatter(logging.Formatter):
@@ -30,7 +49,7 @@ def setup(level: str = "info", fmt: str = "text") -> None:
     if fmt == "json":
         handler.setFormatter(JSONFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("routeyard")
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

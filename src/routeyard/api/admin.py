@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import math
 import re
 from collections.abc import Awaitable, Callable
@@ -22,7 +23,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import msgspec
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -42,6 +43,8 @@ from routeyard.prices import format_decimal
 
 T = TypeVar("T")
 MAX_PROBLEMS = 100  # listed in an error's metadata; the message names the first few
+MAX_DEPTH = 32  # levels of objects and arrays in an admin body (the catalog's shapes need 5)
+log = logging.getLogger("routeyard")
 NO_STORE = {"cache-control": "no-store"}
 # Quick pre-check of the raw body for the only JSON escapes that decode to strings no database
 # can store (NUL; a lone UTF-16 surrogate). A body without them needs no walk.
@@ -74,33 +77,58 @@ def _bad_body(problems: list[tuple[str, str]]) -> BadRequest:
 def _join(path: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
+    # A key that cannot be encoded (a lone surrogate) is shown escaped: the path is sent back.
+    key = key.encode("utf-8", "backslashreplace").decode("utf-8")
     return f"{path}.{key}" if path else key
 
 
 def _unstorable(value: Any, path: str, out: list[tuple[str, str]]) -> None:
     """Collect strings (keys included) holding a NUL or a lone surrogate: PostgreSQL refuses
-    the one, UTF-8 cannot encode the other."""
+    the one, UTF-8 cannot encode the other. Iterative: ``value`` may be deeply nested."""
     def check(text: str, where: str) -> None:
         if "\x00" in text:
             out.append((where, "contains a NUL character"))
         elif any("\ud800" <= ch <= "\udfff" for ch in text):
             out.append((where, "contains an unpaired surrogate (invalid Unicode)"))
 
-    if isinstance(value, str):
-        check(value, path)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            check(key, _join(path, key))
-            _unstorable(item, _join(path, key), out)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            _unstorable(item, _join(path, i), out)
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, str):
+            check(item, where)
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                check(key, _join(where, key))
+                stack.append((child, _join(where, key)))
+        elif isinstance(item, list):
+            stack.extend((child, _join(where, i)) for i, child in enumerate(item))
 
 
-async def json_body(request: Request, limit: int | None = None) -> dict[str, Any]:
+def _too_deep(value: Any, max_depth: int) -> bool:
+    """Whether ``value`` nests objects and arrays more than ``max_depth`` levels (iterative)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > max_depth:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children
+                         if isinstance(child, dict | list))
+    return False
+
+
+class ClientGone(BadRequest):
+    """The client went away before its body was whole (disconnected, or broken chunked
+    framing): nothing to answer, so no error is logged, only an info line."""
+
+
+async def json_body(request: Request, limit: int | None = None,
+                    max_depth: int | None = MAX_DEPTH) -> dict[str, Any]:
     """The request body as a JSON object: 413 past ``limit`` bytes (by default the setting
-    ``max_admin_body_bytes``), 400 when it is not JSON, not an object, or holds strings no
-    database can store."""
+    ``max_admin_body_bytes``), 400 when it is not JSON, not an object, nested more than
+    ``max_depth`` levels (the catalog's shapes need a few; the checks that walk a body must
+    never run out of stack), or holds strings no database can store."""
     if limit is None:
         limit = int(runtime(request).settings.max_admin_body_bytes)
     length = request.headers.get("content-length")
@@ -110,13 +138,21 @@ async def json_body(request: Request, limit: int | None = None) -> dict[str, Any
         if int(length) > limit:
             raise PayloadTooLarge(f"Request body too large: at most {limit} bytes")
     data = bytearray()
-    async for chunk in request.stream():
-        data.extend(chunk)
-        if len(data) > limit:
-            raise PayloadTooLarge(f"Request body too large: at most {limit} bytes")
+    try:
+        async for chunk in request.stream():
+            data.extend(chunk)
+            if len(data) > limit:
+                raise PayloadTooLarge(f"Request body too large: at most {limit} bytes")
+    except ClientDisconnect:
+        log.info("client went away before sending its whole body (%d bytes received)",
+                 len(data), extra={"request_id": request.scope.get("state", {}).get("request_id")})
+        raise ClientGone("The request body is incomplete: the client disconnected or its "
+                         "chunked framing is broken") from None
     body = _decode_json(data)
     if not isinstance(body, dict):
         raise BadRequest(f"Request body must be a JSON object, got {_kind(body)}")
+    if max_depth is not None and _too_deep(body, max_depth):
+        raise BadRequest(f"Request body is nested too deeply: at most {max_depth} levels")
     if _SUSPECT_ESCAPE.search(data):
         problems: list[tuple[str, str]] = []
         _unstorable(body, "", problems)

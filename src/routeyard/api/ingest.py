@@ -62,7 +62,8 @@ def minute_records(outcomes: list[Outcome]) -> list[tuple[MinuteKey, MinuteRecor
 async def ingest_outcomes(request: Request) -> Response:
     require_admin(request)
     rt = runtime(request)
-    body = await json_body(request, int(rt.settings.max_ingest_body_bytes))
+    # Batches are read field by field (health.ingest), never walked recursively: no depth limit.
+    body = await json_body(request, int(rt.settings.max_ingest_body_bytes), max_depth=None)
     now = time.time()
     oldest = retention_cutoff(now, rt.settings.health_retention_margin_minutes) * 60.0
     outcomes, problems = parse_batch(body, batch_resolver(rt.snapshot), now=now, oldest=oldest,
