@@ -538,6 +538,8 @@ ERRORS: dict[str, tuple[str, str]] = {
     "401": ("Unauthorized", "No valid API key (unless the operator made discovery public)."),
     "403": ("Forbidden", "The API key is valid but not admin-scoped."),
     "404": ("NotFound", "No such model (on the admin API: or provider, or endpoint)."),
+    "408": ("RequestTimeout", "The request body did not arrive within `body_read_timeout` "
+            "(30 s by default)."),
     "409": ("Conflict", "The record exists already, is still in use, or changed meanwhile."),
     "412": ("PreconditionFailed", "`If-Match` does not match the record's current `ETag`: it "
             "changed since it was read (`error.metadata.etag` is the current tag)."),
@@ -759,7 +761,7 @@ def admin_ok(description: str, schema_name: str) -> Json:
 
 
 DELETED: Json = {"description": "Deleted."}
-BODY_ERRORS = ("400", "413")
+BODY_ERRORS = ("400", "408", "413")
 
 
 def model_params() -> list[Json]:
@@ -956,7 +958,7 @@ def outcomes_paths() -> Json:
                 "its health refresh interval. The body may be up to 8 MiB (setting "
                 "`max_ingest_body_bytes`).",
                 admin_ok("The outcomes are stored.", "OutcomeIngestResponse"),
-                "400", "413",
+                "400", "408", "413",
                 body=json_body("OutcomeBatch", "At most 10,000 outcomes."),
             ),
         },

@@ -111,7 +111,10 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
                    f"    {command} keys create --name me", err=True)
     click.echo("routeyard: try\n    curl -H \"Authorization: Bearer $KEY\" "
                f"{base}/api/v1/models/qwen/qwen3-235b-a22b-thinking-2507/endpoints", err=True)
-    run(settings)
+    try:
+        run(settings)
+    except RouteyardError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.group()

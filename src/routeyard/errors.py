@@ -11,7 +11,7 @@
     ├── KeyNotFound            no API key matches an id or prefix
     └── APIError               an HTTP error answered in the envelope
         ├── BadRequest (400), Unauthorized (401), Forbidden (403), NotFound (404),
-        ├── MethodNotAllowed (405), Conflict (409), PreconditionFailed (412),
+        ├── MethodNotAllowed (405), RequestTimeout (408), Conflict (409), PreconditionFailed (412),
         ├── PayloadTooLarge (413)
         ├── TooManyRequests (429, with Retry-After)
         └── ServiceUnavailable (503)
@@ -96,6 +96,13 @@ class NotFound(APIError):
 class MethodNotAllowed(APIError):
     status = 405
     default_message = "Method Not Allowed"
+
+
+class RequestTimeout(APIError):
+    """408: the request body did not arrive within ``body_read_timeout``."""
+
+    status = 408
+    default_message = "Request Timeout"
 
 
 class Conflict(APIError):

@@ -37,6 +37,7 @@ from routeyard.errors import (
     NotFound,
     PayloadTooLarge,
     PreconditionFailed,
+    RequestTimeout,
 )
 from routeyard.models import Catalog, Endpoint, Model, Provider
 from routeyard.prices import format_decimal
@@ -138,11 +139,15 @@ async def json_body(request: Request, limit: int | None = None,
         if int(length) > limit:
             raise PayloadTooLarge(f"Request body too large: at most {limit} bytes")
     data = bytearray()
+    seconds = float(runtime(request).settings.body_read_timeout)
     try:
-        async for chunk in request.stream():
-            data.extend(chunk)
-            if len(data) > limit:
-                raise PayloadTooLarge(f"Request body too large: at most {limit} bytes")
+        async with asyncio.timeout(seconds):
+            async for chunk in request.stream():
+                data.extend(chunk)
+                if len(data) > limit:
+                    raise PayloadTooLarge(f"Request body too large: at most {limit} bytes")
+    except TimeoutError:
+        raise RequestTimeout(f"Request body not received within {seconds:g} s") from None
     except ClientDisconnect:
         log.info("client went away before sending its whole body (%d bytes received)",
                  len(data), extra={"request_id": request.scope.get("state", {}).get("request_id")})
