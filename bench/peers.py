@@ -32,7 +32,7 @@ import httpx
 import msgspec
 
 from bench import load, peers_install, peers_report, profile
-from bench.http1 import Connection, answer_text
+from bench.http1 import Connection, answer_text, server_timing
 from bench.procs import Server, cpu_seconds, free_port, rss_mib
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -412,6 +412,8 @@ class Results:
     gateways: list[Gateway]
     runs: dict[Cell, list[Measured]] = field(default_factory=dict)
     ttfb: dict[tuple[str, str], list[float]] = field(default_factory=dict)  # first data s
+    # routeyard's own time by its Server-Timing header (routeyard;dur, ms), by setting, stream
+    own: dict[tuple[str, bool], list[float]] = field(default_factory=dict)
     memory: dict[str, tuple[float, float]] = field(default_factory=dict)  # RSS, PSS MiB
     fallback_plan: str = ""
     profile: str = ""
@@ -486,18 +488,26 @@ class Bench:
         return Measured(r, cpu_seconds(pids) - cpu0, cpu_seconds(fake_pids) - up0, wrk_cpu,
                         self.upstream_count() - count0)
 
-    def first_bytes(self, gw: Gateway) -> list[float]:
-        """Streamed completions one at a time for --ttfb-seconds: seconds to the first
-        ``data:`` line of each."""
-        out: list[float] = []
-        body = gw.body(True).encode()
+    def one_at_a_time(self, gw: Gateway, stream: bool, setting: str) -> None:
+        """Completions one at a time for --ttfb-seconds (at most 300): streamed, the seconds
+        to the first ``data:`` line of each; from routeyard, its own Server-Timing."""
+        res = self.results
+        body = gw.body(stream).encode()
         deadline = time.perf_counter() + self.args.ttfb_seconds
+        firsts = res.ttfb.setdefault((setting, gw.key), []) if stream else []
+        own = res.own.setdefault((setting, stream), []) if gw.key == "routeyard" else []
         with Connection(gw.url) as conn:
-            while time.perf_counter() < deadline and len(out) < 300:
+            for _ in range(300):
+                if time.perf_counter() >= deadline:
+                    break
                 t = conn.post(gw.request_headers(), body)
-                if t.status == 200 and t.first_data_s is not None:
-                    out.append(t.first_data_s)
-        return out
+                if t.status != 200:
+                    continue
+                if stream and t.first_data_s is not None:
+                    firsts.append(t.first_data_s)
+                timing = server_timing(t.headers.get("server-timing", ""), "routeyard")
+                if gw.key == "routeyard" and timing is not None:
+                    own.append(timing)
 
     def setting(self, setting: Setting, gateways: list[Gateway]) -> None:
         a, res = self.args, self.results
@@ -523,11 +533,10 @@ class Bench:
                     f"{statistics.median(r.result.rps for r in runs):,.0f}/s"
                     for g in live if (runs := res.runs.get((setting.name, stream, connections,
                                                              g.key)))), flush=True)
-            if stream:
-                for _ in range(a.repeat):
-                    for gw in live:
-                        res.ttfb.setdefault((setting.name, gw.key), []).extend(
-                            self.first_bytes(gw))
+            for _ in range(a.repeat):
+                for gw in live:
+                    if stream or gw.key == "routeyard":
+                        self.one_at_a_time(gw, stream, setting.name)
 
     def warm(self, gateways: list[Gateway]) -> None:
         for gw in gateways:

@@ -231,6 +231,13 @@ def _targets(f: Figures, res: Results) -> list[str]:
              line("RSS after the run (all processes)", rss, 150, "MiB"),
              line("fallback over a direct call to the second endpoint, p50",
                   f.added("fallback-instant", False, 1, "fallback"), 1, "ms")]
+    for stream in (False, True):
+        own = res.own.get((s, stream), [])
+        if own:
+            lines.append(f"- routeyard's own time by its `Server-Timing` (`routeyard;dur`, "
+                         f"everything but the upstream), one request at a time, "
+                         f"{'streaming' if stream else 'not streaming'}: p50 "
+                         f"{statistics.median(own):.3f} ms over {len(own)} requests")
     for name in ("litellm", "portkey"):
         peer = next((g for g in res.gateways if g.key == name and not g.skipped), None)
         ours, theirs = (f.median(s, False, hi, k, "rps") for k in ("routeyard", name))
