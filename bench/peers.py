@@ -79,8 +79,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="connection counts, comma-separated (default 1,64)")
     p.add_argument("--settings", default="instant,realistic",
                    help="fake-provider settings to run: instant, realistic (default both)")
-    p.add_argument("--peers", default="routeyard,litellm,portkey",
-                   help="gateways to measure next to direct (default routeyard,litellm,portkey)")
+    p.add_argument("--peers", default="routeyard,floor,litellm,portkey",
+                   help="gateways to measure next to direct (default routeyard,floor,litellm,"
+                        "portkey; floor: bench/passthrough_app.py, routeyard's stack without "
+                        "routing)")
     p.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per gateway")
     p.add_argument("--ttfb-seconds", type=float, default=3.0,
                    help="seconds of one-at-a-time streamed requests per server and turn for "
@@ -318,6 +320,26 @@ def start_routeyard(tmp: Path, fake: Server, refused_port: int) -> tuple[Gateway
     gw.detail = f"Python {sys.version.split()[0]}, one Granian worker"
     fb.changed = gw.changed
     return gw, fb
+
+
+def start_passthrough(tmp: Path, fake: Server) -> Gateway:
+    """The floor of routeyard's stack (bench/passthrough_app.py): Granian, one worker, one
+    aiohttp session, the body passed through unchanged; no routing at all."""
+    gw = Gateway("floor", "pass-through floor (Granian + aiohttp, no routing)")
+    try:
+        import aiohttp
+    except ImportError:
+        gw.skipped = "aiohttp is not installed (it comes with the router's dependencies)"
+        return gw
+    gw.detail = f"Python {sys.version.split()[0]}, aiohttp {aiohttp.__version__}, one worker"
+    port = free_port()
+    upstream = fake.base + "/v1/chat/completions"
+    server = Server("passthrough", [sys.executable, "-m", "bench.passthrough_app", "--port",
+                                    str(port), "--upstream", upstream], port,
+                    {**_base_env(), "PYTHONPATH": str(ROOT)}, tmp / "passthrough.log", cwd=ROOT)
+    gw.url = server.base + "/v1/chat/completions"
+    gw.changed = ["bench/passthrough_app.py: a reference, not a product"]
+    return _started(gw, server)
 
 
 LITELLM_CONFIG = """\
@@ -595,8 +617,8 @@ def main(argv: list[str] | None = None) -> None:
     settings = [SETTINGS[s.strip()] for s in args.settings.split(",") if s.strip()]
     connections = sorted({int(c) for c in args.connections.split(",") if c.strip()})
     wanted = [p.strip() for p in args.peers.split(",") if p.strip()]
-    if set(wanted) - {"routeyard", "litellm", "portkey"}:
-        raise SystemExit("--peers takes routeyard, litellm, portkey")
+    if set(wanted) - {"routeyard", "floor", "litellm", "portkey"}:
+        raise SystemExit("--peers takes routeyard, floor, litellm, portkey")
     tmp = Path(tempfile.mkdtemp(prefix="routeyard-peers-"))
     servers: list[Server] = []
     try:
@@ -613,6 +635,8 @@ def main(argv: list[str] | None = None) -> None:
         for key in wanted:
             if key == "routeyard":
                 gw, fb = start_routeyard(tmp, fake, refused)
+            elif key == "floor":
+                gw = start_passthrough(tmp, fake)
             elif key == "litellm":
                 assert installed["litellm"] is not None
                 gw = start_litellm(tmp, fake, installed["litellm"])
