@@ -4,6 +4,7 @@ usage as every process sees it, and the spend-limit pre-check (402, then the res
 from __future__ import annotations
 
 import calendar
+from pathlib import Path
 from decimal import Decimal
 
 import pytest
@@ -138,3 +139,33 @@ def test_pruning_keeps_the_retention_window(store: Store) -> None:
     acc.flush()
     assert acc.prune() == 1
     assert acc.lookup("gen-old") is None and acc.lookup("gen-new") is not None
+
+
+def test_with_redis_another_process_sees_the_spend_at_once(store: Store,
+                                                           tmp_path: Path) -> None:
+    from routeyard.accounting.shared import SharedSpend
+    from tests.test_ratelimit import RedisServer
+
+    server = RedisServer(tmp_path)
+    try:
+        key = limited(store, "1", "daily")
+        clock = Clock(T0)
+        a = AccountingService(store, shared=SharedSpend(server.url, prefix="t:"), clock=clock)
+        b = AccountingService(store, shared=SharedSpend(server.url, prefix="t:"), clock=clock)
+        a.record(gen(1, key.id, "0.999999999999"))
+        b.check_limit(key)
+        a.record(gen(2, key.id, "0.000000000001"))
+        with pytest.raises(PaymentRequired):  # no flush, no refresh: Redis told b
+            b.check_limit(key)
+        clock.now = T0 + 86_400  # the next day: a new daily counter
+        b.check_limit(key)
+        server.stop()  # Redis gone: b checks against the database's counters alone
+        clock.now = T0
+        b.check_limit(key)
+        assert b.shared is not None and b.shared.failing
+        a.flush()
+        b.refresh_usage()
+        with pytest.raises(PaymentRequired):
+            b.check_limit(key)
+    finally:
+        server.stop()

@@ -116,7 +116,8 @@ SETTINGS: tuple[Setting, ...] = (
             "429 until the minute ends (0: no limit)."),
     Setting("redis_url", str, "",
             "Redis URL (redis://[:password@]host:6379/0) through which all workers and "
-            "replicas share the rate limits. Empty: each process counts on its own."),
+            "replicas share the rate limits and the spend checked against spend limits. Empty: "
+            "each process counts on its own."),
     Setting("redis_key_prefix", str, "routeyard:",
             "Prefix of routeyard's keys in Redis (to share one Redis between deployments)."),
     Setting("max_path_length", int, 8192,

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from functools import cached_property
 
 from routeyard.accounting.service import AccountingService
+from routeyard.accounting.shared import SharedSpend
 from routeyard.api.snapshot import Body, Snapshot
 from routeyard.config import Settings
 from routeyard.errors import RouteyardError, StoreUnavailable
@@ -24,6 +25,12 @@ from routeyard.store import Store
 
 log = logging.getLogger("routeyard")
 PRUNE_INTERVAL = 600.0
+
+
+def _shared_spend(settings: Settings) -> SharedSpend | None:
+    if not settings.redis_url:
+        return None
+    return SharedSpend(str(settings.redis_url), prefix=str(settings.redis_key_prefix))
 
 
 class Runtime:
@@ -44,7 +51,7 @@ class Runtime:
         self.limiter = Limiter.from_settings(settings)  # rate limits (docs/security.md)
         self.accounting = AccountingService(  # generation records, usage, spend limits
             store, retention_days=settings.generation_retention_days,
-            buffer_limit=settings.accounting_buffer_limit)
+            buffer_limit=settings.accounting_buffer_limit, shared=_shared_spend(settings))
 
     @cached_property
     def openapi(self) -> Body:
@@ -239,3 +246,5 @@ class Runtime:
             except RouteyardError as exc:
                 log.warning("could not record key use on shutdown: %s", exc)
         self.limiter.close()
+        if self.accounting.shared is not None:
+            self.accounting.shared.close()

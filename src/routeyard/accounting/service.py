@@ -11,7 +11,9 @@ recorded (here) and from the database once flushed (every replica).
 
 The usage served by ``/api/v1/key`` and checked against limits is the database's (re-read
 when any process flushed, see ``usage`` in :meth:`routeyard.store.Store.versions`) plus what
-this process recorded and the database's copy does not hold yet.
+this process recorded and the database's copy does not hold yet. With Redis configured, the
+limit check also reads the spend every process added there as it recorded it (see
+:mod:`routeyard.accounting.shared`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from decimal import Decimal
 
 from routeyard.accounting.periods import Usage, day_start
 from routeyard.accounting.records import Generation
+from routeyard.accounting.shared import SharedSpend
 from routeyard.errors import PaymentRequired, StoreError
 from routeyard.keys import KeyRecord
 from routeyard.metrics import metrics
@@ -37,8 +40,10 @@ DAY = 86_400
 
 class AccountingService:
     def __init__(self, store: Store, *, retention_days: int = 30, buffer_limit: int = 100_000,
+                 shared: SharedSpend | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self.store = store
+        self.shared = shared  # Redis, when configured (accounting/shared.py)
         self.retention_days = retention_days
         self.buffer_limit = buffer_limit
         self.clock = clock
@@ -60,6 +65,8 @@ class AccountingService:
     def record(self, g: Generation) -> None:
         with self._lock:
             self._pending[g.id] = g
+        if self.shared is not None:
+            self.shared.add(g.key_id, g.cost, g.created_at)
         m = metrics()
         model, provider = g.model, g.provider or "none"
         for kind, count in (("prompt", g.prompt_tokens), ("completion", g.completion_tokens),
@@ -156,6 +163,10 @@ class AccountingService:
             return
         limit = Decimal(key.spend_limit)
         counted = self.usage_of(key.id).counted(key.limit_reset)
+        if self.shared is not None and counted < limit:
+            in_redis = self.shared.spent(key.id, key.limit_reset, self.clock())
+            if in_redis is not None:
+                counted = max(counted, in_redis)
         if counted >= limit:
             metrics().refused.labels("spend_limit").inc()
             raise PaymentRequired(
