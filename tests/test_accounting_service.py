@@ -4,8 +4,8 @@ usage as every process sees it, and the spend-limit pre-check (402, then the res
 from __future__ import annotations
 
 import calendar
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
