@@ -584,17 +584,18 @@ class Bench:
                     res.runs.setdefault((f"fallback-{setting.name}", stream, 1, gw.key),
                                         []).append(m)
 
-    def profile(self, gw: Gateway, exe: str, out: Path) -> str:
-        assert gw.server is not None
-        pids = gw.server.pids()[1] or [gw.server.proc.pid]  # type: ignore[union-attr]
+    def profile(self, gw: Gateway, exe: str, out: Path, stream: bool) -> str:
+        assert gw.server is not None and gw.server.proc is not None
+        pids = gw.server.pids()[1] or [gw.server.proc.pid]
         sampler = subprocess.Popen(
             [exe, "record", "--pid", str(pids[0]), "--duration", str(self.args.duration),
              "--rate", "200", "--format", "raw", "--output", str(out), "--nonblocking"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.wrk(gw, False, max(self.results.connections))
+        self.wrk(gw, stream, max(self.results.connections))
         sampler.wait(timeout=self.args.duration + 60)
-        return f"py-spy, routeyard's worker, 64 connections, not streaming (raw stacks: {out})\n" \
-               + profile.summarise(out)
+        mode = "streaming" if stream else "not streaming"
+        return (f"py-spy, routeyard's worker, {max(self.results.connections)} connections, "
+                f"{mode} (raw stacks: {out})\n" + profile.summarise(out, top=20))
 
 
 def fallback_plan(fb: Gateway) -> str:
@@ -676,8 +677,10 @@ def main(argv: list[str] | None = None) -> None:
             bench.fallback(gateways[0], routed, fb, SETTINGS["instant"])
         if exe and any(g.key == "routeyard" for g in live):
             set_fake(fake, SETTINGS["instant"])
-            results.profile = bench.profile(next(g for g in live if g.key == "routeyard"),
-                                            exe, tmp / "profile-routeyard.txt")
+            ours = next(g for g in live if g.key == "routeyard")
+            results.profile = "\n\n".join(
+                bench.profile(ours, exe, tmp / f"profile-routeyard-{mode}.txt", stream)
+                for stream, mode in ((False, "json"), (True, "stream")))
         command = shlex.join(["python", "bench/peers.py", *(argv or sys.argv[1:])])
         settings_text = [s.describe() for s in settings]
         text = peers_report.render(results, root=ROOT, command=command, args=args,
