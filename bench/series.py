@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):
     sys.path.insert(0, str(ROOT))
 
-from bench.procs import free_port  # noqa: E402
+from bench.procs import free_port
 
 
 def scrape(client: httpx.Client) -> tuple[set[str], int, float]:
