@@ -32,7 +32,7 @@ from routeyard.prices import PriceError, format_decimal, parse_fraction, parse_p
 
 T = TypeVar("T")
 _SIGNED_DECIMAL = re.compile(r"-?[0-9]{1,30}(\.[0-9]{1,30})?")
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ENV_NAME = re.compile(r"[A-Za-z0-9_]+")  # models.dev names some with a leading digit
 URL_KEYS = ("privacy_policy_url", "terms_of_service_url", "status_page_url", "base_url")
 
 PROVIDER_KEYS = {
@@ -298,6 +298,13 @@ def check_endpoint(c: Checker, data: dict[str, Any], path: str) -> Endpoint | No
     )
 
 
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    return {bool: "a boolean", int: "a number", float: "a number", str: "a string",
+            list: "an array", dict: "an object"}.get(type(value), type(value).__name__)
+
+
 def _default_parameters(c: Checker, raw: dict[str, Any], path: str) -> dict[str, str] | None:
     """Numbers or decimal strings, kept as decimal strings (the listing serves them as JSON
     numbers); null values are dropped (OpenRouter's data has them), floats are written in
@@ -309,20 +316,26 @@ def _default_parameters(c: Checker, raw: dict[str, Any], path: str) -> dict[str,
             continue
         if value is None:
             continue
-        text: str | None = None
-        if isinstance(value, float) and math.isfinite(value):
-            text = format_decimal(Decimal(repr(value)))
-        elif isinstance(value, int) and not isinstance(value, bool):
-            text = str(value)
-        elif isinstance(value, Decimal) and value.is_finite() and decimal_in_range(value):
-            text = format_decimal(value)
-        elif isinstance(value, str):
+        if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+            c.fail(where, f"expected a number, got {_kind(value)}")
+            continue
+        if isinstance(value, float | Decimal) and not (math.isfinite(value)
+                                                       and decimal_in_range(value)):
+            c.fail(where, f"expected a finite number, got {value}"[:200])
+            continue
+        if isinstance(value, str):
+            if not _SIGNED_DECIMAL.fullmatch(value):
+                c.fail(where, f"expected a number or a decimal string, got {value!r}"[:200])
+                continue
             text = value
-        if text is None or not _SIGNED_DECIMAL.fullmatch(text):
-            c.fail(where, f"expected a number or a decimal string (at most 30 digits before "
-                   f"and after the point), got {value!r}"[:200])
         else:
-            checked[str(key)] = text
+            text = (format_decimal(Decimal(repr(value))) if isinstance(value, float)
+                    else format_decimal(value) if isinstance(value, Decimal) else str(value))
+            if not _SIGNED_DECIMAL.fullmatch(text):
+                c.fail(where, "expected at most 30 digits before and after the point, got "
+                       f"{text[:40]}...")
+                continue
+        checked[str(key)] = text
     return checked or None
 
 
