@@ -22,7 +22,7 @@ Without ``redis_url`` every process counts on its own (a key may then make up to
 per minute *per process*).
 
 Redis is called synchronously from the event loop (the key check in
-:func:`routeyard.api.routes.authenticate` is synchronous); socket timeouts of
+:func:`routeyard.api.deps.authenticate` is synchronous); socket timeouts of
 :data:`REDIS_TIMEOUT` seconds and no client-side retries bound what a slow or dead Redis can
 cost a request, and the back-off bounds how often that cost is paid.
 

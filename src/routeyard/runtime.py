@@ -8,9 +8,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from functools import cached_property
 
-from routeyard.api.snapshot import Body, Snapshot
 from routeyard.config import Settings
 from routeyard.errors import RouteyardError, StoreUnavailable
 from routeyard.health.minute import MinuteKey, MinuteRecord
@@ -19,6 +17,7 @@ from routeyard.keys import KeyRing
 from routeyard.metrics import metrics
 from routeyard.models import Catalog
 from routeyard.ratelimit import Limiter
+from routeyard.snapshot import Snapshot
 from routeyard.store import Store
 
 log = logging.getLogger("routeyard")
@@ -41,12 +40,6 @@ class Runtime:
             buffer_limit=settings.health_buffer_limit,
         )
         self.limiter = Limiter.from_settings(settings)  # rate limits (docs/security.md)
-
-    @cached_property
-    def openapi(self) -> Body:
-        from routeyard.api.routes import openapi_body
-
-        return openapi_body()
 
     # -- loading (blocking: call from a thread while serving) ----------------------------
 

@@ -10,15 +10,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from routeyard.api.admin import json_body, ok, require_admin
-from routeyard.api.routes import runtime
-from routeyard.api.snapshot import Snapshot
+from routeyard.api.deps import json_body, ok, require_admin, runtime
 from routeyard.errors import BadRequest
 from routeyard.health.ingest import MAX_BATCH, Resolver, parse_batch
 from routeyard.health.minute import Aggregator, MinuteKey, MinuteRecord
 from routeyard.health.outcomes import Outcome
 from routeyard.health.window import retention_cutoff
 from routeyard.metrics import metrics
+from routeyard.snapshot import Snapshot
 
 
 def _resolve(snapshot: Snapshot, model_id: str, tag: str) -> tuple[str, str] | str:

@@ -25,12 +25,12 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from routeyard import ids
+from routeyard.api.deps import authenticate, runtime
 from routeyard.api.http import _accepts_gzip
-from routeyard.api.routes import authenticate, runtime
-from routeyard.api.snapshot import Body, Snapshot
 from routeyard.errors import APIError, TooManyRequests
 from routeyard.models import Endpoint, Model, Provider
 from routeyard.runtime import Runtime
+from routeyard.snapshot import Body, Snapshot
 from routeyard.web import bars
 from routeyard.web import format as fmt
 from routeyard.web.listing import SORTS, Listing, Query, select

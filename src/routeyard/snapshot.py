@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import msgspec
 
-from routeyard.api import wire
+from routeyard import wire
 from routeyard.models import Catalog, Model, Provider
 
 _encoder = msgspec.json.Encoder(decimal_format="number")
