@@ -12,12 +12,10 @@ import dataclasses
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from routeyard.errors import ConfigError
-
-if TYPE_CHECKING:
-    from routeyard.health.window import HealthSettings
+from routeyard.health.window import HealthSettings, StatusRules
 
 ENV_PREFIX = "ROUTEYARD_"
 
@@ -175,8 +173,6 @@ class Settings:
 
     def health(self) -> HealthSettings:
         """The live-field rules as the pure health maths takes them."""
-        from routeyard.health.window import HealthSettings, StatusRules
-
         return HealthSettings(
             uptime_definition=self.uptime_definition,
             uptime_min_attempts=self.uptime_min_attempts,

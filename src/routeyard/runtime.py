@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -12,6 +13,7 @@ from collections.abc import Callable, Iterable
 from routeyard.config import Settings
 from routeyard.errors import RouteyardError, StoreUnavailable
 from routeyard.health.minute import MinuteKey, MinuteRecord
+from routeyard.health.probes import run_round, summary
 from routeyard.health.service import HealthService
 from routeyard.keys import KeyRing
 from routeyard.metrics import metrics
@@ -148,20 +150,13 @@ class Runtime:
     def _take_probe_lease(self) -> bool:
         """Take or renew the "prober" lease, so that one process among every worker and
         replica probes. It outlives a few missed rounds, then another process takes over."""
-        from routeyard.store.health import acquire_lease
-
         s = self.settings
         ttl = 3 * s.probe_interval + s.probe_jitter + s.probe_timeout
-        with self.store.transaction() as conn:
-            return acquire_lease(conn, "prober", self.health.writer, time.time(), ttl)
+        return self.store.acquire_lease("prober", self.health.writer, time.time(), ttl)
 
     async def _probe_loop(self) -> None:
         """Every ``probe_interval`` seconds plus up to ``probe_jitter``, one probe round of the
         served catalog if this process holds the lease; outcomes go to ``self.health``."""
-        import random
-
-        from routeyard.health.probes import run_round, summary
-
         s = self.settings
         while True:
             await asyncio.sleep(max(0.05, s.probe_interval)

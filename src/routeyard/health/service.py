@@ -97,10 +97,7 @@ class HealthService:
 
     def _merge(self, items: Iterable[tuple[MinuteKey, MinuteRecord]]
                ) -> dict[MinuteKey, MinuteRecord]:
-        from routeyard.store import health as sh
-
-        with self.store.transaction() as conn:
-            return sh.merge_rows(conn, self.writer, items, self.clock())
+        return self.store.merge_health(self.writer, items, self.clock())
 
     def write_live(self, items: Iterable[tuple[MinuteKey, MinuteRecord]]) -> set[str]:
         """:meth:`write`, then serve ``items`` at once; returns the model ids whose live fields
@@ -146,12 +143,9 @@ class HealthService:
 
     def _refresh(self, now: float,
                  disabled: Callable[[Endpoint], bool] = lambda _: False) -> set[str]:
-        from routeyard.store import health as sh
-
         cutoff = retention_cutoff(now, self.retention_margin)
         since = max(0.0, self._read_since - READ_OVERLAP_SECONDS)
-        with self.store.connect() as conn:
-            rows = sh.read_minutes(conn, updated_since=since, min_minute=cutoff)
+        rows = self.store.read_health(updated_since=since, min_minute=cutoff)
         self._read_since = now
         touched: set[Endpoint] = set()
         for key, writer, record, _updated in rows:
@@ -206,10 +200,7 @@ class HealthService:
         return ((minute, record) for (minute, _writer), record in held.items())
 
     def prune(self) -> int:
-        from routeyard.store import health as sh
-
-        with self.store.transaction() as conn:
-            return sh.prune_minutes(conn, retention_cutoff(self.clock(), self.retention_margin))
+        return self.store.prune_health(retention_cutoff(self.clock(), self.retention_margin))
 
     def window_minutes(self) -> int:
         return WINDOW_1D + self.retention_margin

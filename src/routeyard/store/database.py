@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,9 +23,11 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from routeyard.errors import SchemaOutOfDate, StoreError, StoreUnavailable
+from routeyard.health.minute import MinuteKey, MinuteRecord
 from routeyard.keys import KeyRecord, generate_key, hash_key, key_prefix
 from routeyard.models import Catalog
 from routeyard.store import catalog as store_catalog
+from routeyard.store import health as store_health
 from routeyard.store import keys as store_keys
 from routeyard.store import tables
 
@@ -256,3 +258,31 @@ class Store:
         if last_used:
             with self.transaction() as conn:
                 store_keys.touch_keys(conn, sorted(last_used.items()))
+
+    # -- live health (docs/health.md) ----------------------------------------------------
+
+    def merge_health(self, writer: str, items: Iterable[tuple[MinuteKey, MinuteRecord]],
+                     at: float) -> dict[MinuteKey, MinuteRecord]:
+        """Add ``items`` into ``writer``'s minute rows in one transaction; returns the records
+        the rows written now hold."""
+        with self.transaction() as conn:
+            return store_health.merge_rows(conn, writer, items, at)
+
+    def read_health(self, *, updated_since: float, min_minute: int
+                    ) -> list[store_health.HealthRow]:
+        """Every writer's rows changed since ``updated_since``, for minutes from
+        ``min_minute``."""
+        with self.connect() as conn:
+            return store_health.read_minutes(conn, updated_since=updated_since,
+                                             min_minute=min_minute)
+
+    def prune_health(self, before_minute: int) -> int:
+        """Delete the minute rows before ``before_minute``; returns how many."""
+        with self.transaction() as conn:
+            return store_health.prune_minutes(conn, before_minute)
+
+    def acquire_lease(self, name: str, holder: str, at: float, ttl: float) -> bool:
+        """Take or renew lease ``name`` for ``holder`` for ``ttl`` seconds from ``at``; False
+        while another holder's is valid."""
+        with self.transaction() as conn:
+            return store_health.acquire_lease(conn, name, holder, at, ttl)
