@@ -216,8 +216,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     )
     app.state.runtime = runtime
     outer = RequestContext(app, fast=FastPath(runtime), access_log=settings.access_log,
-                           max_path_length=int(settings.max_path_length),
-                           max_header_bytes=int(settings.max_header_bytes))
+                           max_path_length=settings.max_path_length,
+                           max_header_bytes=settings.max_header_bytes)
     outer.runtime = runtime  # type: ignore[attr-defined]
     return outer
 

@@ -193,9 +193,9 @@ class Limiter:
     @classmethod
     def from_settings(cls, settings: Settings) -> Limiter:
         return cls(
-            str(settings.redis_url), redis_prefix=str(settings.redis_key_prefix),
-            read_limit=int(settings.rate_limit_read), admin_limit=int(settings.rate_limit_admin),
-            auth_failure_limit=int(settings.auth_failure_limit),
+            settings.redis_url, redis_prefix=settings.redis_key_prefix,
+            read_limit=settings.rate_limit_read, admin_limit=settings.rate_limit_admin,
+            auth_failure_limit=settings.auth_failure_limit,
         )
 
     @property

@@ -101,7 +101,7 @@ async def json_body(request: Request, limit: int | None = None) -> dict[str, Any
     ``max_admin_body_bytes``), 400 when it is not JSON, not an object, or holds strings no
     database can store."""
     if limit is None:
-        limit = int(runtime(request).settings.max_admin_body_bytes)
+        limit = runtime(request).settings.max_admin_body_bytes
     length = request.headers.get("content-length")
     if length is not None:
         if not length.isdigit():

@@ -89,7 +89,7 @@ class FastPath:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.cache_control = str(runtime.settings.cache_control)  # settings are fixed
+        self.cache_control = runtime.settings.cache_control  # settings are fixed
         self._memo: dict[tuple[str, str | None, str | None, str | None],
                          tuple[str, Answer, KeyRecord | None]] = {}
         self._errors: dict[tuple[int, str, tuple[tuple[str, str], ...]], Answer] = {}
@@ -170,7 +170,7 @@ class DiscoveryRoute:
         rt: Runtime = scope["app"].state.runtime
         (status, raw, data), _ = discovery(
             rt, model_id, headers.get("authorization"), headers.get("if-none-match"),
-            headers.get("accept-encoding"), scope.get("client"), str(rt.settings.cache_control))
+            headers.get("accept-encoding"), scope.get("client"), rt.settings.cache_control)
         await send({"type": "http.response.start", "status": status, "headers": list(raw)})
         await send({"type": "http.response.body", "body": data})
 

@@ -61,7 +61,7 @@ def minute_records(outcomes: list[Outcome]) -> list[tuple[MinuteKey, MinuteRecor
 async def ingest_outcomes(request: Request) -> Response:
     require_admin(request)
     rt = runtime(request)
-    body = await json_body(request, int(rt.settings.max_ingest_body_bytes))
+    body = await json_body(request, rt.settings.max_ingest_body_bytes)
     now = time.time()
     oldest = retention_cutoff(now, rt.settings.health_retention_margin_minutes) * 60.0
     outcomes, problems = parse_batch(body, batch_resolver(rt.snapshot), now=now, oldest=oldest,
