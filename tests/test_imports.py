@@ -24,7 +24,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("serving format", ("routeyard.wire", "routeyard.snapshot")),
     ("store", ("routeyard.store",)),
     ("catalog", ("routeyard.catalog",)),
-    ("monitor", ("routeyard.health.service", "routeyard.health.probes")),
+    ("monitor", ("routeyard.monitor", "routeyard.health.probes")),
     ("process", ("routeyard.service", "routeyard.runtime")),
     ("api", ("routeyard.api",)),
     ("web", ("routeyard.web",)),

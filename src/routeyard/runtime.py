@@ -14,10 +14,10 @@ from routeyard.config import Settings
 from routeyard.errors import RouteyardError, StoreUnavailable
 from routeyard.health.minute import MinuteKey, MinuteRecord
 from routeyard.health.probes import run_round, summary
-from routeyard.health.service import HealthService
 from routeyard.keys import KeyRing
 from routeyard.metrics import metrics
 from routeyard.models import Catalog
+from routeyard.monitor.health import HealthService
 from routeyard.ratelimit import Limiter
 from routeyard.snapshot import Snapshot
 from routeyard.store import Store

@@ -7,8 +7,8 @@ import pytest
 from routeyard.errors import StoreUnavailable
 from routeyard.health.histogram import LATENCY_SCALE
 from routeyard.health.minute import MinuteKey, MinuteRecord
-from routeyard.health.service import HealthService
 from routeyard.health.window import DEFAULT_SETTINGS
+from routeyard.monitor.health import HealthService
 from routeyard.store import Store
 from routeyard.store import health as sh
 
