@@ -73,6 +73,15 @@ def now() -> int:
     return int(time.time())
 
 
+@contextmanager
+def _reachable() -> Iterator[None]:
+    """A database that cannot be reached raises :class:`StoreUnavailable` (503 on the API)."""
+    try:
+        yield
+    except OperationalError as exc:
+        raise StoreUnavailable(f"database unavailable: {exc.orig.__class__.__name__}") from exc
+
+
 class Store:
     """routeyard's database."""
 
@@ -94,19 +103,13 @@ class Store:
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
-        try:
-            with self.engine.connect() as conn:
-                yield conn
-        except OperationalError as exc:
-            raise StoreUnavailable(f"database unavailable: {exc.orig.__class__.__name__}") from exc
+        with _reachable(), self.engine.connect() as conn:
+            yield conn
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        try:
-            with self.engine.begin() as conn:
-                yield conn
-        except OperationalError as exc:
-            raise StoreUnavailable(f"database unavailable: {exc.orig.__class__.__name__}") from exc
+        with _reachable(), self.engine.begin() as conn:
+            yield conn
 
     @contextmanager
     def catalog_write(self) -> Iterator[Connection]:
