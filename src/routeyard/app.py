@@ -33,7 +33,8 @@ log = logging.getLogger("routeyard")
 access = logging.getLogger("routeyard.access")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 HTTP_MESSAGES = {
-    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+    400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden",
+    404: "Not Found",
     405: "Method Not Allowed", 413: "Request body too large", 414: "URI Too Long",
     429: "Too Many Requests", 431: "Request Header Fields Too Large",
     500: "Internal Server Error", 503: "Service Unavailable",

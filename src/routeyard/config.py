@@ -93,6 +93,16 @@ class Settings:
             "beyond it the oldest are dropped and counted.")
     access_log: bool = setting(True,
             "Log one line per request (method, path, status, duration, request id).")
+    # -- accounting (docs/accounting.md) ------------------------------------------------------
+    accounting_flush_interval: float = setting(1.0,
+            "Seconds between writes of generation records and usage to the database (a "
+            "crash loses at most this interval's records).")
+    accounting_buffer_limit: int = setting(100_000,
+            "Most generation records held in memory while the database is unreachable; "
+            "beyond it the oldest are dropped and counted.")
+    generation_retention_days: int = setting(30,
+            "Generation records older than this many days are pruned (usage totals are "
+            "kept).")
     # -- active probes (docs/health.md, "Probes") -------------------------------------------
     probe_enabled: bool = setting(True,
             "Run probes in serve: every endpoint whose provider has a base_url, from one "
@@ -114,7 +124,8 @@ class Settings:
             "429 until the minute ends (0: no limit).")
     redis_url: str = setting("",
             "Redis URL (redis://[:password@]host:6379/0) through which all workers and "
-            "replicas share the rate limits. Empty: each process counts on its own.")
+            "replicas share the rate limits and the spend checked against spend limits. Empty: "
+            "each process counts on its own.")
     redis_key_prefix: str = setting("routeyard:",
             "Prefix of routeyard's keys in Redis (to share one Redis between deployments).")
     max_path_length: int = setting(8192,
