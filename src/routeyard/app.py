@@ -8,6 +8,7 @@ import itertools
 import logging
 import re
 import secrets
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -33,6 +34,11 @@ from routeyard.store import Store
 from routeyard.web import web_routes
 
 log = logging.getLogger("routeyard")
+# Seconds a thread may hold the GIL while another waits for it (Python's default: 5 ms). The
+# blocking work served from threads (an outcome batch's decoding and write, a catalog
+# reload) would otherwise hold up the event loop, and every request waiting on it, for up to
+# that long at a time; the outcome stream's p99 came from there (bench/RESULTS.md).
+SWITCH_INTERVAL = 0.0005
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 HTTP_MESSAGES = {
     400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
@@ -202,6 +208,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         logs.setup(settings.log_level, settings.log_format)
+        switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(switch_interval, SWITCH_INTERVAL))
         # Decided once, here: the request path need not ask logging each time.
         access_log = None
         if settings.access_log and logging.getLogger(LOGGER).isEnabledFor(logging.INFO):
@@ -222,6 +230,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
                     await task
             await runtime.close()
             outer.attach_access_log(None)
+            sys.setswitchinterval(switch_interval)
             if access_log is not None:
                 await asyncio.to_thread(access_log.stop)  # writes what is left
             if owns_store:
