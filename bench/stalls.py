@@ -3,10 +3,11 @@
 The outcome-stream scenario's p99 is set by the requests that wait while a batch holds the
 worker (its Python on the event loop, or a thread holding the GIL): this measures exactly
 that, without a server, so a shared machine blurs it less than a load test. A ticker
-coroutine wakes every 0.2 ms; while ``POST /api/v1/admin/outcomes`` batches (as the bench's
-stream: 100 outcomes over bench/eight's 8 endpoints) go through the ASGI app, each tick's
-lateness is recorded. Printed: the ticks' lateness (median, p99, p99.9, max) with and
-without the stream, and the batches' own time.
+coroutine takes turn after turn of the event loop, as a loaded server's requests do, while
+``POST /api/v1/admin/outcomes`` batches (as the bench's stream: 100 outcomes over
+bench/eight's 8 endpoints) go through the ASGI app; a gap between two turns is time the loop
+was held. Printed, with and without the stream: stalls per second, time stalled per second,
+the longest; and the batches' own time.
 
     .venv/bin/python -m bench.stalls [--batches 200] [--rate 10]
 """
@@ -26,14 +27,32 @@ from typing import Any
 from bench import catalog_gen, outcomes
 from bench.inproc import ASGI, _lifespan, scope
 
-TICK = 0.0002
+# Gaps between the ticker's turns longer than this count as stalls (a turn takes ~10 µs).
+STALL = 0.0005
 
 
-async def _ticker(lateness: list[float], stop: asyncio.Event) -> None:
+class Ticks:
+    """The ticker's record: turns, seconds, and each gap longer than :data:`STALL`."""
+
+    def __init__(self) -> None:
+        self.turns = 0
+        self.seconds = 0.0
+        self.stalls: list[float] = []
+
+
+async def _ticker(ticks: Ticks, stop: asyncio.Event) -> None:
+    """Takes a turn of the loop again and again, as a loaded server's requests do: a gap
+    between two turns is time the loop was held by something else (a batch's Python on the
+    loop, or another thread holding the GIL; on a shared machine, also the OS)."""
+    started = last = time.perf_counter()
     while not stop.is_set():
-        before = time.perf_counter()
-        await asyncio.sleep(TICK)
-        lateness.append(time.perf_counter() - before - TICK)
+        await asyncio.sleep(0)
+        now = time.perf_counter()
+        if now - last > STALL:
+            ticks.stalls.append(now - last)
+        last = now
+        ticks.turns += 1
+    ticks.seconds = time.perf_counter() - started
 
 
 async def _post(app: ASGI, admin: str, body: bytes) -> int:
@@ -60,14 +79,13 @@ async def _post(app: ASGI, admin: str, body: bytes) -> int:
     return status
 
 
-def _summary(label: str, values: list[float]) -> str:
-    ms = sorted(v * 1000 for v in values)
-
-    def q(p: float) -> float:
-        return ms[min(len(ms) - 1, int(p * len(ms)))]
-
-    return (f"{label:<34} ticks {len(ms):>6}  lateness ms: median {statistics.median(ms):.3f}"
-            f"  p99 {q(0.99):.3f}  p99.9 {q(0.999):.3f}  max {ms[-1]:.3f}")
+def _summary(label: str, ticks: Ticks) -> str:
+    stalls = sorted(ticks.stalls)
+    per_s = 1 / ticks.seconds if ticks.seconds else 0.0
+    over_1 = sum(1 for g in stalls if g > 0.001)
+    return (f"{label:<30} stalls > {STALL * 1000:.1f} ms: {len(stalls) * per_s:6.1f}/s, "
+            f"{sum(stalls) * per_s * 1000:5.1f} ms/s in all; > 1 ms: {over_1 * per_s:5.1f}/s; "
+            f"longest {stalls[-1] * 1000 if stalls else 0:.2f} ms")
 
 
 async def measure(batches: int, rate: float) -> None:
@@ -94,14 +112,14 @@ async def measure(batches: int, rate: float) -> None:
     for body in bodies:  # warm-up
         assert await _post(app, admin, body) == 200
 
-    quiet: list[float] = []
+    quiet = Ticks()
     stop = asyncio.Event()
     task = asyncio.create_task(_ticker(quiet, stop))
-    await asyncio.sleep(batches / rate / 4)
+    await asyncio.sleep(batches / rate / 2)
     stop.set()
     await task
 
-    loaded: list[float] = []
+    loaded = Ticks()
     took: list[float] = []
     stop = asyncio.Event()
     task = asyncio.create_task(_ticker(loaded, stop))
