@@ -18,7 +18,8 @@ PACKAGE = "routeyard"
 # those below. Keep in step with docs/architecture.md.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("foundation", ("routeyard.errors", "routeyard.ids", "routeyard.prices", "routeyard.keys",
-                    "routeyard.logs", "routeyard.metrics", "routeyard.models")),
+                    "routeyard.logs", "routeyard.accesslog", "routeyard.metrics",
+                    "routeyard.models")),
     ("pure maths", ("routeyard.health", "routeyard.accounting.periods",
                     "routeyard.accounting.records", "routeyard.accounting.wire",
                     "routeyard.accounting.usage_table")),

@@ -92,7 +92,15 @@ class Settings:
             "Most endpoint-minutes held in memory while the database is unreachable; "
             "beyond it the oldest are dropped and counted.")
     access_log: bool = setting(True,
-            "Log one line per request (method, path, status, duration, request id).")
+            "Log one line per request (method, path, status, duration, request id, key "
+            "name), written by a background thread off the request path.")
+    metrics: bool = setting(True,
+            "Count every request by route, method and status for /metrics "
+            "(routeyard_requests_total, routeyard_request_duration_seconds). Off: those two "
+            "stay empty; the other metrics are still served.")
+    key_last_used: bool = setting(True,
+            "Record when each key was last used (routeyard keys list). Off: last-use times "
+            "are no longer updated.")
     # -- accounting (docs/accounting.md) ------------------------------------------------------
     accounting_flush_interval: float = setting(1.0,
             "Seconds between writes of generation records and usage to the database (a "

@@ -17,6 +17,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
+from routeyard.accesslog import fields_of
 from routeyard.api.auth import check_caller
 from routeyard.api.http import JSON
 from routeyard.errors import BadRequest, Forbidden, PayloadTooLarge
@@ -45,8 +46,11 @@ def authenticate(request: Request, *, allow_public: bool) -> KeyRecord | None:
     failed too often gets 429 before its key is checked; a key over its rate limit gets 429
     (docs/security.md).
     """
-    return check_caller(runtime(request), request.headers.get("authorization"),
-                        request.scope.get("client"), allow_public=allow_public)
+    key = check_caller(runtime(request), request.headers.get("authorization"),
+                       request.scope.get("client"), allow_public=allow_public)
+    if key is not None:
+        fields_of(request.scope).key_name = key.name  # for the access log
+    return key
 
 
 def require_admin(request: Request) -> None:
@@ -102,6 +106,11 @@ async def json_body(request: Request, limit: int | None = None) -> dict[str, Any
     database can store."""
     if limit is None:
         limit = runtime(request).settings.max_admin_body_bytes
+    return decode_object(await read_body(request, limit))
+
+
+async def read_body(request: Request, limit: int) -> bytearray:
+    """The raw request body: 413 past ``limit`` bytes (checked on Content-Length first)."""
     length = request.headers.get("content-length")
     if length is not None:
         if not length.isdigit():
@@ -113,6 +122,11 @@ async def json_body(request: Request, limit: int | None = None) -> dict[str, Any
         data.extend(chunk)
         if len(data) > limit:
             raise PayloadTooLarge(f"Request body too large: at most {limit} bytes")
+    return data
+
+
+def decode_object(data: bytes | bytearray) -> dict[str, Any]:
+    """:func:`json_body`'s checks of a body read whole (pure: callable from a thread)."""
     body = _decode_json(data)
     if not isinstance(body, dict):
         raise BadRequest(f"Request body must be a JSON object, got {json_kind(body)}")
