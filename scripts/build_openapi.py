@@ -328,6 +328,20 @@ def schemas() -> Json:
         "ModelLinks": obj(
             {"details": {"type": "string", "description": "Path of the model's endpoints list."}}
         ),
+        "ModelResponse": obj({"data": ref("Model")}),
+        "ParametersResponse": obj({"data": obj({
+            "model": {"type": "string", "description": "The model id."},
+            "supported_parameters": {"type": "array", "items": ref("Parameter")},
+            "popularity": {"type": "null",
+                           "description": "Share of requests using each parameter; null "
+                           "until measured."},
+        }, "The parameters of a model.")}),
+        "OpenAIModel": obj({
+            "id": {"type": "string"},
+            "object": {"type": "string", "const": "model"},
+            "created": {"type": "integer", "description": "Unix seconds."},
+            "owned_by": {"type": "string", "description": "The id's author part."},
+        }, "A model in OpenAI's shape."),
         "ModelsCountResponse": obj({"data": obj({"count": {"type": "integer", "minimum": 0}})}),
         "ProvidersListResponse": obj({"data": {"type": "array", "items": ref("ProviderInfo")}}),
         "ProviderInfo": obj(
@@ -597,9 +611,10 @@ def discovery_paths() -> Json:
                     query("offset", "Number of models to skip (after filtering).",
                           {"type": "integer", "minimum": 0, "maximum": 999_999_999,
                            "default": 0}),
-                    query("limit", "Page size (1 to 10000: 0 counts as 1, more as 10000). "
-                          "With it, `links.next` is the path of the next page, or null on the "
-                          "last.", {"type": "integer", "minimum": 0, "maximum": 999_999_999}),
+                    query("limit", "Page size (0 to 10000: more counts as 10000; 0 lists no "
+                          "model, only `total_count`). With it, `links.next` is the path of "
+                          "the next page, or null on the last.",
+                          {"type": "integer", "minimum": 0, "maximum": 999_999_999}),
                     query("category", "Filter models by use-case category, e.g. `programming`. "
                           "Accepted and ignored."),
                 ],
@@ -614,6 +629,11 @@ def discovery_paths() -> Json:
                 "operationId": "listModelsCount",
                 "tags": ["Models"],
                 "summary": "Count the models",
+                "description": "The number of models `/models` lists with the same filters.",
+                "parameters": [
+                    query("supported_parameters", "As for `/models`."),
+                    query("output_modalities", "As for `/models`."),
+                ],
                 "responses": responses(
                     ok("The number of models.", "ModelsCountResponse"), "401", "429", "500", "503"
                 ),
@@ -632,6 +652,56 @@ def discovery_paths() -> Json:
                 "responses": responses(
                     ok("The model and its endpoints.", "ListEndpointsResponseEnvelope"),
                     "400", "401", "404", "429", "500", "503",
+                ),
+            }
+        },
+        "/model/{author}/{slug}": {
+            "get": {
+                "operationId": "getModel",
+                "tags": ["Models"],
+                "summary": "Get one model",
+                "description": "The model as `/models` lists it. Ids are matched without regard "
+                "to case; a model without an enabled endpoint is not found.",
+                "parameters": [
+                    path_param("author", "First part of the model id, e.g. `qwen`."),
+                    path_param("slug", "Rest of the model id, variant included."),
+                ],
+                "responses": responses(
+                    ok("The model.", "ModelResponse"), "400", "401", "404", "429", "500", "503",
+                ),
+            }
+        },
+        "/parameters/{author}/{slug}": {
+            "get": {
+                "operationId": "getParameters",
+                "tags": ["Parameters"],
+                "summary": "Get a model's supported parameters",
+                "description": "The union of the parameters its enabled endpoints support, or "
+                "of one provider's endpoints. `popularity` is null: routeyard does not measure "
+                "it yet.",
+                "parameters": [
+                    path_param("author", "First part of the model id, e.g. `qwen`."),
+                    path_param("slug", "Rest of the model id, variant included."),
+                    query("provider", "A provider's display name or slug: only its endpoints "
+                          "count (404 when it serves none of the model)."),
+                ],
+                "responses": responses(
+                    ok("The model's parameters.", "ParametersResponse"),
+                    "400", "401", "404", "429", "500", "503",
+                ),
+            }
+        },
+        "/models/{id}": {
+            "get": {
+                "operationId": "retrieveModelOpenAI",
+                "tags": ["Models"],
+                "summary": "Retrieve a model (OpenAI's shape)",
+                "description": "What OpenAI's SDKs read with `models.retrieve`: they send the "
+                "id's `/` as `%2F` (`/models/qwen%2Fqwen3-coder`); a plain `/` works too. "
+                "404 names the model.",
+                "parameters": [path_param("id", "The model id, e.g. `qwen/qwen3-coder`.")],
+                "responses": responses(
+                    ok("The model.", "OpenAIModel"), "401", "404", "429", "500", "503",
                 ),
             }
         },
@@ -930,6 +1000,7 @@ TAGS: list[Json] = [
     {"name": "Models", "description": "The catalog's models."},
     {"name": "Endpoints", "description": "The endpoints (provider offers) of a model."},
     {"name": "Providers", "description": "The catalog's providers."},
+    {"name": "Parameters", "description": "The request parameters a model supports."},
     {"name": "Meta", "description": "Service description and health."},
     {"name": "Admin", "description": "Changes to the catalog (providers, models, endpoints). "
      "Every operation needs an admin-scoped key."},
@@ -968,8 +1039,11 @@ def build() -> Json:
             },
             "headers": {
                 "CacheControl": {
-                    "description": "The operator's setting `cache_control`; by default "
-                    "OpenRouter's own `s-maxage=300, stale-while-revalidate=600`.",
+                    "description": "`private, no-cache` (with `Vary: Authorization, "
+                    "Accept-Encoding`) for every answer that depends on the caller's key: all "
+                    "of them unless discovery is public, and the endpoints list always. "
+                    "Otherwise the operator's setting `cache_control`, by default OpenRouter's "
+                    "own `s-maxage=300, stale-while-revalidate=600`.",
                     "schema": {"type": "string"},
                 }
             },

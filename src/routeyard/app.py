@@ -13,15 +13,16 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from routeyard import logs
-from routeyard.api import admin, ingest, ops
+from routeyard.api import admin, ingest, lookup, ops
 from routeyard.api.fast import FastPath
-from routeyard.api.http import CORS_HEADERS, api_error_response, error_response
+from routeyard.api.http import api_error_response, error_response, preflight_headers
 from routeyard.api.routes import routes
 from routeyard.config import Settings
 from routeyard.errors import APIError, StoreUnavailable
@@ -89,6 +90,11 @@ class RequestContext:
         if request_id is None:
             request_id = f"{self._id_prefix}{next(self._id_counter):08x}"
         id_header = (b"x-request-id", request_id.encode())
+        path: str = scope["path"]
+        if path[-1:] == "/" and path.startswith("/api/"):
+            # /api/v1/models/ is /api/v1/models: answered, not redirected (a redirect would
+            # skip the key check and carry no CORS headers).
+            scope = {**scope, "path": path[:-1]}
         refusal = self._over_limits(scope, size)
         if refusal is None and self.fast is not None:
             found = self.fast.answer(scope, authorization, if_none_match, accept_encoding)
@@ -115,7 +121,9 @@ class RequestContext:
             if refusal is not None:
                 await refusal(scope, receive, send_with_id)
             elif scope["method"] == "OPTIONS" and scope["path"].startswith("/api/"):
-                await Response(status_code=204, headers=CORS_HEADERS)(scope, receive, send_with_id)
+                requested = Headers(scope=scope).get("access-control-request-headers")
+                await Response(status_code=204, headers=preflight_headers(requested))(
+                    scope, receive, send_with_id)
             else:
                 await self.app(scope, receive, send_with_id)
         except Exception:
@@ -207,7 +215,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
                 store.dispose()
 
     app = Starlette(
-        routes=[*routes, *ops.routes, *ingest.routes, *admin.routes, *web_routes],
+        routes=[*routes, *lookup.routes, *ops.routes, *ingest.routes, *admin.routes, *web_routes,
+                *lookup.fallback],
         lifespan=lifespan,
         exception_handlers={
             APIError: _api_error,

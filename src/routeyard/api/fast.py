@@ -21,7 +21,7 @@ from starlette.types import Receive, Scope, Send
 
 from routeyard import ids
 from routeyard.api.auth import check_caller, check_known
-from routeyard.api.http import Header, api_error_parts, prepare
+from routeyard.api.http import PRIVATE_CACHE_CONTROL, Header, api_error_parts, prepare
 from routeyard.errors import APIError, BadRequest, NotFound
 from routeyard.keys import KeyRecord
 from routeyard.runtime import Runtime
@@ -38,14 +38,18 @@ def discovery(rt: Runtime, model_id: str | None, authorization: str | None,
               client: tuple[str, int] | None, cache_control: str
               ) -> tuple[Answer, KeyRecord | None]:
     """The answer to a GET of one model's endpoints (``model_id``) or of the whole model
-    list (None), and the caller's key. Raises :class:`APIError` (401, 404, 429...). The
+    list (None), and the caller's key. ``cache_control`` is for answers that are the same
+    for every caller (the model list where discovery is public); the others are private. Raises :class:`APIError` (401, 404, 429...). The
     header list is shared: copy it before changing it. (Positional arguments: this runs on
     every request.)"""
     key = check_caller(rt, authorization, client, allow_public=True)
     snapshot = rt.snapshot
     if model_id is None:
         body = snapshot.models_body
+        if not rt.settings.public_discovery:
+            cache_control = PRIVATE_CACHE_CONTROL
     else:
+        cache_control = PRIVATE_CACHE_CONTROL  # keyed and anonymous bodies differ
         entry = snapshot.lookup(model_id)
         if entry is None:  # catalog ids are valid ids: only a miss needs the check
             if not ids.is_model_id(model_id):

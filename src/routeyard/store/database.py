@@ -245,6 +245,11 @@ class Store:
         with self.connect() as conn:
             return store_keys.list_keys(conn)
 
+    def key_by_prefix(self, prefix: str) -> KeyRecord | None:
+        """The record (active or revoked) whose prefix is ``prefix``, or None."""
+        with self.connect() as conn:
+            return store_keys.key_by_prefix(conn, prefix)
+
     def revoke_key(self, id_or_prefix: str) -> KeyRecord:
         with self.transaction() as conn:
             record = store_keys.find_key(conn, id_or_prefix)

@@ -47,6 +47,11 @@ def find_key(conn: Connection, id_or_prefix: str) -> KeyRecord:
     return _record(row)
 
 
+def key_by_prefix(conn: Connection, prefix: str) -> KeyRecord | None:
+    row = conn.execute(sa.select(api_keys).where(api_keys.c.prefix == prefix)).first()
+    return None if row is None else _record(row)
+
+
 def revoke_key(conn: Connection, key_id: int, now: int) -> None:
     conn.execute(
         sa.update(api_keys).where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
