@@ -370,6 +370,7 @@ def schemas() -> Json:
         ),
         **admin_schemas(),
         **outcomes_schemas(),
+        **key_schemas(),
     }
 
 
@@ -995,7 +996,81 @@ def outcomes_paths() -> Json:
     }
 
 
-PATH_GROUPS = (discovery_paths, meta_paths, admin_paths, outcomes_paths)
+def key_schemas() -> Json:
+    """Key preferences (routeyard.preferences): the names of OpenRouter's request
+    ``provider`` object."""
+    prefs = {
+        "ignore": {"type": "array", "items": {"type": "string"}, "maxItems": 200,
+                   "description": "Provider slugs this key's requests never use (a tag's base "
+                   "slug matches its variants)."},
+        "quantizations": {"type": "array", "items": ref("Quantization"),
+                          "description": "Allowed quantizations; empty: any."},
+        "data_collection": {"type": "string", "enum": ["allow", "deny"],
+                            "description": "`deny`: only providers that neither train on nor "
+                            "retain prompts."},
+        "zdr": {"type": "boolean", "description": "Only zero-data-retention endpoints."},
+    }
+    return {
+        "KeyPreferences": obj(prefs, "A key's provider preferences: what `/models/user` "
+                              "filters by and the defaults of the key's requests.", closed=True),
+        "KeyPreferencesInput": {
+            "type": "object", "properties": prefs, "additionalProperties": False,
+            "description": "Preferences to store; a missing field takes its default (no "
+            "ignored provider, any quantization, `allow`, `false`).",
+        },
+        "KeyPreferencesResponse": obj({"data": obj({
+            "key": obj({"id": {"type": "integer"}, "name": {"type": "string"},
+                        "prefix": {"type": "string"}}),
+            "preferences": ref("KeyPreferences"),
+        })}),
+    }
+
+
+def key_paths() -> Json:
+    """``/models/user`` and the admin API of key preferences (routeyard.api.user,
+    routeyard.api.admin_keys)."""
+    key = [path_param("key", "The key's id or prefix (as `routeyard keys list` shows).")]
+    return {
+        "/models/user": {
+            "get": {
+                "operationId": "listModelsUser",
+                "tags": ["Models"],
+                "summary": "List the models the calling key's preferences allow",
+                "description": "`/models`, less the models with no enabled endpoint that the "
+                "key's stored preferences allow (`ignore`, `quantizations`, `data_collection`, "
+                "`zdr`). Always needs a key, even where discovery is public. Same filters and "
+                "paging as `/models`.",
+                "parameters": [
+                    query("supported_parameters", "As for `/models`."),
+                    query("output_modalities", "As for `/models`."),
+                    query("offset", "As for `/models`.",
+                          {"type": "integer", "minimum": 0, "maximum": 999_999_999}),
+                    query("limit", "As for `/models`.",
+                          {"type": "integer", "minimum": 0, "maximum": 999_999_999}),
+                ],
+                "responses": responses(
+                    ok("The models.", "ModelsListResponse"), "400", "401", "429", "500", "503",
+                ),
+            }
+        },
+        "/admin/keys/{key}/preferences": {
+            "get": admin_op("adminGetKeyPreferences", "A key's preferences", "",
+                            admin_ok("The key and its preferences.", "KeyPreferencesResponse"),
+                            "404", parameters=key),
+            "put": admin_op("adminSetKeyPreferences", "Replace a key's preferences", WRITE_NOTE,
+                            admin_ok("The key and its preferences.", "KeyPreferencesResponse"),
+                            *BODY_ERRORS, "404", parameters=key,
+                            body=json_body("KeyPreferencesInput", "The new preferences.")),
+            "patch": admin_op("adminPatchKeyPreferences", "Change a key's preferences",
+                              WRITE_NOTE,
+                              admin_ok("The key and its preferences.", "KeyPreferencesResponse"),
+                              *BODY_ERRORS, "404", parameters=key,
+                              body=patch_body("the key's preferences")),
+        },
+    }
+
+
+PATH_GROUPS = (discovery_paths, meta_paths, admin_paths, outcomes_paths, key_paths)
 TAGS: list[Json] = [
     {"name": "Models", "description": "The catalog's models."},
     {"name": "Endpoints", "description": "The endpoints (provider offers) of a model."},

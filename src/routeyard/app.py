@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from routeyard import logs
-from routeyard.api import admin, ingest, lookup, ops
+from routeyard.api import admin, admin_keys, ingest, lookup, ops, user
 from routeyard.api.fast import FastPath
 from routeyard.api.http import api_error_response, error_response, preflight_headers
 from routeyard.api.routes import routes
@@ -215,8 +215,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
                 store.dispose()
 
     app = Starlette(
-        routes=[*routes, *lookup.routes, *ops.routes, *ingest.routes, *admin.routes, *web_routes,
-                *lookup.fallback],
+        routes=[*routes, *user.routes, *lookup.routes, *ops.routes, *ingest.routes, *admin.routes,
+                *admin_keys.routes, *web_routes, *lookup.fallback],
         lifespan=lifespan,
         exception_handlers={
             APIError: _api_error,

@@ -149,17 +149,89 @@ def keys() -> None:
     """API keys."""
 
 
+def _preference_options(fn: F) -> F:
+    """The key-preference options shared by ``keys create`` and ``keys update``."""
+    options = [
+        click.option("--ignore-provider", "ignore", multiple=True, metavar="SLUG",
+                     help="A provider this key's requests never use (repeatable)."),
+        click.option("--quantization", "quantizations", multiple=True, metavar="Q",
+                     help="An allowed quantization, e.g. fp8 (repeatable; none: any)."),
+        click.option("--data-collection", type=click.Choice(["allow", "deny"]),
+                     help="deny: only providers that neither train on nor retain prompts."),
+        click.option("--zdr/--no-zdr", default=None,
+                     help="Only endpoints with zero data retention."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _preferences(current: Any, changes: dict[str, Any]) -> Any:
+    """``current`` preferences with the options given; a click error naming bad values."""
+    import msgspec
+
+    from routeyard.preferences import normalized, problems
+
+    given = {k: v for k, v in changes.items() if v not in (None, ())}
+    prefs = normalized(msgspec.structs.replace(current, **given))
+    found = problems(prefs)
+    if found:
+        raise click.BadParameter("; ".join(f"{path}: {msg}" for path, msg in found))
+    return prefs
+
+
+def _show_preferences(prefs: Any) -> None:
+    from routeyard.preferences import to_wire
+
+    wire = to_wire(prefs)
+    click.echo("preferences: " + ", ".join(
+        f"{k}={','.join(v) if isinstance(v, list) else str(v).lower()}"
+        for k, v in wire.items()))
+
+
 @keys.command("create")
 @click.option("--name", required=True, help="A name to recognise the key by.")
 @click.option("--admin", is_flag=True, help="Admin scope (may change the catalog).")
+@_preference_options
 @_guard
-def keys_create(name: str, admin: bool) -> None:
+def keys_create(name: str, admin: bool, **prefs: Any) -> None:
     """Create a key and print it once, alone on the last line."""
+    from routeyard.preferences import NONE
+
+    chosen = _preferences(NONE, prefs)
     store = _store(_settings())
-    key, record = store.create_key(name, "admin" if admin else "read")
+    key, record = store.create_key(name, "admin" if admin else "read", chosen)
+    if chosen != NONE:
+        _show_preferences(chosen)
     click.echo(f"created {record.scope} key {record.id} ({record.prefix}…) named {name!r}; "
                "it is shown only now:")
     click.echo(key)
+
+
+@keys.command("update")
+@click.argument("key_id_or_prefix")
+@_preference_options
+@click.option("--clear-ignored", is_flag=True, help="Forget the ignored providers.")
+@click.option("--any-quantization", is_flag=True, help="Forget the allowed quantizations.")
+@_guard
+def keys_update(key_id_or_prefix: str, clear_ignored: bool, any_quantization: bool,
+                **prefs: Any) -> None:
+    """Change a key's preferences (given options only; the rest stay); every server uses
+    them within a second."""
+    import msgspec
+
+    store = _store(_settings())
+
+    def change(current: Any) -> Any:
+        if clear_ignored:
+            current = msgspec.structs.replace(current, ignore=())
+        if any_quantization:
+            current = msgspec.structs.replace(current, quantizations=())
+        return _preferences(current, prefs)
+
+    record = store.update_key_preferences(key_id_or_prefix, change)
+    click.echo(f"updated key {record.id} ({record.prefix}…) named {record.name!r}")
+    _show_preferences(record.preferences)
 
 
 @keys.command("list")

@@ -15,6 +15,8 @@ import secrets
 
 import msgspec
 
+from routeyard.preferences import NONE, KeyPreferences
+
 KEY_PREFIX = "sk-ry-v1-"
 PREFIX_LENGTH = len(KEY_PREFIX) + 8
 SCOPES = ("read", "admin")
@@ -29,6 +31,7 @@ class KeyRecord(msgspec.Struct, frozen=True, kw_only=True):
     created_at: int
     last_used_at: int | None = None
     revoked_at: int | None = None
+    preferences: KeyPreferences = NONE  # routeyard.preferences: defaults of its requests
 
 
 MAX_VERIFIED = 4096  # keys remembered as verified per ring

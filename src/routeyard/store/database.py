@@ -25,6 +25,8 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from routeyard.errors import SchemaOutOfDate, StoreError, StoreUnavailable
 from routeyard.keys import KeyRecord, generate_key, hash_key, key_prefix
 from routeyard.models import Catalog
+from routeyard.preferences import NONE as NO_PREFERENCES
+from routeyard.preferences import KeyPreferences
 from routeyard.store import catalog as store_catalog
 from routeyard.store import keys as store_keys
 from routeyard.store import tables
@@ -230,13 +232,14 @@ class Store:
 
     # -- keys --------------------------------------------------------------------------
 
-    def create_key(self, name: str, scope: str) -> tuple[str, KeyRecord]:
+    def create_key(self, name: str, scope: str, prefs: KeyPreferences = NO_PREFERENCES
+                   ) -> tuple[str, KeyRecord]:
         """A new key and its record; the key itself is returned once and never stored."""
         key = generate_key()
         with self.transaction() as conn:
             record = store_keys.insert_key(
                 conn, name=name, prefix=key_prefix(key), key_hash=hash_key(key), scope=scope,
-                now=now(),
+                now=now(), prefs=prefs,
             )
             self.bump(conn, "keys")
         return key, record
@@ -244,6 +247,21 @@ class Store:
     def list_keys(self) -> list[KeyRecord]:
         with self.connect() as conn:
             return store_keys.list_keys(conn)
+
+    def find_key(self, id_or_prefix: str) -> KeyRecord:
+        """The key of that id or prefix (:class:`KeyNotFound` if none)."""
+        with self.connect() as conn:
+            return store_keys.find_key(conn, id_or_prefix)
+
+    def update_key_preferences(self, id_or_prefix: str,
+                               change: Callable[[KeyPreferences], KeyPreferences]) -> KeyRecord:
+        """Replace a key's preferences by ``change(current)``, read and written in one
+        transaction; every process serves them within its refresh interval."""
+        with self.transaction() as conn:
+            record = store_keys.find_key(conn, id_or_prefix, for_update=True)
+            store_keys.set_preferences(conn, record.id, change(record.preferences))
+            self.bump(conn, "keys")
+            return store_keys.find_key(conn, str(record.id))
 
     def key_by_prefix(self, prefix: str) -> KeyRecord | None:
         """The record (active or revoked) whose prefix is ``prefix``, or None."""

@@ -107,6 +107,7 @@ api_keys = sa.Table(
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("last_used_at", sa.BigInteger),
     sa.Column("revoked_at", sa.BigInteger),
+    sa.Column("preferences", sa.Text),  # JSON of preferences.KeyPreferences; NULL: none
 )
 
 # One row per endpoint, minute and writing process: a flush replaces its own row, so a

@@ -1,0 +1,108 @@
+"""A key's provider preferences (pure): what ``GET /api/v1/models/user`` filters by, and the
+defaults the router gives the ``provider`` object of every request made with the key.
+
+The names are those of OpenRouter's request ``provider`` object: ``ignore`` (provider slugs;
+a tag's base slug matches all its variants), ``quantizations`` (allowed; empty: any),
+``data_collection`` (``deny``: only providers that neither train on nor retain prompts) and
+``zdr`` (only zero-data-retention endpoints). Stored per key (``api_keys.preferences``), set
+with ``routeyard keys create/update`` or the admin API (docs/api.md, "Key preferences").
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+
+from routeyard import ids
+from routeyard.models import QUANTIZATIONS, Endpoint
+
+DataCollection = Literal["allow", "deny"]
+MAX_ITEMS = 200
+
+
+class KeyPreferences(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    ignore: tuple[str, ...] = ()
+    quantizations: tuple[str, ...] = ()
+    data_collection: DataCollection = "allow"
+    zdr: bool = False
+
+
+NONE = KeyPreferences()
+_decoder = msgspec.json.Decoder(KeyPreferences)
+
+
+def problems(prefs: KeyPreferences) -> list[tuple[str, str]]:
+    """(field, message) for each value that is not allowed; empty when all are."""
+    out: list[tuple[str, str]] = []
+    if len(prefs.ignore) > MAX_ITEMS:
+        out.append(("ignore", f"at most {MAX_ITEMS} providers"))
+    for i, slug in enumerate(prefs.ignore):
+        if not ids.is_provider_slug(slug):
+            out.append((f"ignore[{i}]", "not a provider slug"))
+    for i, q in enumerate(prefs.quantizations):
+        if q not in QUANTIZATIONS:
+            out.append((f"quantizations[{i}]",
+                        "expected one of " + ", ".join(sorted(QUANTIZATIONS))))
+    return out
+
+
+def normalized(prefs: KeyPreferences) -> KeyPreferences:
+    """The same preferences with lists lower-cased, deduplicated and in first-seen order."""
+    return msgspec.structs.replace(
+        prefs,
+        ignore=tuple(dict.fromkeys(s.lower() for s in prefs.ignore)),
+        quantizations=tuple(dict.fromkeys(q.lower() for q in prefs.quantizations)),
+    )
+
+
+def encode(prefs: KeyPreferences) -> str | None:
+    """The stored form; None for no preference at all."""
+    if prefs == NONE:
+        return None
+    return msgspec.json.encode(prefs).decode()
+
+
+def decode(stored: str | None) -> KeyPreferences:
+    return NONE if not stored else _decoder.decode(stored)
+
+
+def to_wire(prefs: KeyPreferences) -> dict[str, Any]:
+    return {"ignore": list(prefs.ignore), "quantizations": list(prefs.quantizations),
+            "data_collection": prefs.data_collection, "zdr": prefs.zdr}
+
+
+def endpoint_allowed(prefs: KeyPreferences, endpoint: Endpoint) -> bool:
+    """Whether requests made with these preferences may use ``endpoint`` (enabled or not:
+    the caller checks that). Data collection and ZDR need the catalog's data policy and
+    are applied by :func:`policy_allows` where it is known."""
+    if prefs.ignore and (endpoint.provider.lower() in prefs.ignore
+                         or ids.tag_base(endpoint.tag).lower() in prefs.ignore):
+        return False
+    if prefs.quantizations:
+        q = (endpoint.quantization or "unknown").lower()
+        if q not in prefs.quantizations:
+            return False
+    return policy_allows(prefs, endpoint)
+
+
+def policy_allows(prefs: KeyPreferences, endpoint: Endpoint) -> bool:
+    """``data_collection`` and ``zdr`` against the endpoint's data policy."""
+    return True
+
+
+def request_defaults(prefs: KeyPreferences, provider: dict[str, Any] | None) -> dict[str, Any]:
+    """A request's ``provider`` object with the key's preferences as defaults: what the
+    request says wins, except that ``ignore`` lists add up (the key's ignored providers are
+    never used)."""
+    out = dict(provider or {})
+    if prefs.ignore:
+        asked = [str(s) for s in out.get("ignore") or []]
+        out["ignore"] = list(dict.fromkeys([*asked, *prefs.ignore]))
+    if prefs.quantizations and "quantizations" not in out:
+        out["quantizations"] = list(prefs.quantizations)
+    if prefs.data_collection != "allow" and "data_collection" not in out:
+        out["data_collection"] = prefs.data_collection
+    if prefs.zdr and "zdr" not in out:
+        out["zdr"] = True
+    return out
