@@ -409,6 +409,8 @@ def admin_schemas() -> Json:
                     "the key itself).",
                 ),
                 "probe_completion": optional(flag, "Opt in to paid completion probes."),
+                "data_policy": optional(ref("AdminDataPolicy"), "What the provider does "
+                                        "with prompts; unknown when absent."),
             },
             "required": ["slug", "name"],
             "additionalProperties": False,
@@ -484,6 +486,8 @@ def admin_schemas() -> Json:
                 "is_moderated": optional(flag),
                 "disabled": optional(flag, "Served with status -10 and left out of `/models`."),
                 "provider_model_id": optional(text, "The provider's own id, for probes."),
+                "data_policy": optional(ref("AdminDataPolicy"), "Overrides the provider's "
+                                        "data policy, field by field."),
                 "pricing": ref("AdminPricing"),
                 "source": optional(text, "Provenance; set by the server when absent. Never "
                                    "returned."),
@@ -491,6 +495,22 @@ def admin_schemas() -> Json:
                                         "Unix seconds; set by the server. Never returned."),
             },
             "required": ["provider", "context_length", "pricing"],
+            "additionalProperties": False,
+        },
+        "AdminDataPolicy": {
+            "type": "object",
+            "description": "What is done with prompts (docs/catalog-format.md, \"Data "
+            "policy\"). Routing honours it: `data_collection: \"deny\"` keeps only "
+            "endpoints with `training: false`; `zdr: true` only zero-data-retention ones.",
+            "properties": {
+                "training": {"type": "boolean", "description": "Prompts may be used to train "
+                             "models."},
+                "retains_prompts": {"type": "boolean", "description": "Prompts are stored "
+                                    "past the request."},
+                "retention_days": {"type": "integer", "minimum": 0, "maximum": 36600,
+                                   "description": "How long prompts are kept."},
+                "zdr": {"type": "boolean", "description": "Zero data retention."},
+            },
             "additionalProperties": False,
         },
         "AdminPricing": {

@@ -63,6 +63,47 @@ class ToolChoice(msgspec.Struct, frozen=True):
     required: bool = False
 
 
+class DataPolicy(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """What a provider (or one endpoint, where it differs) does with prompts. ``None``: not
+    known. Routing honours it: ``data_collection: "deny"`` keeps only endpoints whose
+    ``training`` is False; ``zdr: true`` only endpoints that are zero-data-retention (see
+    :meth:`is_zdr`). docs/catalog-format.md, "Data policy"."""
+
+    training: bool | None = None  # prompts may be used to train models
+    retains_prompts: bool | None = None  # prompts are stored past the request
+    retention_days: int | None = None  # how long, when they are
+    zdr: bool | None = None  # declared zero data retention
+
+    def over(self, base: DataPolicy | None) -> DataPolicy:
+        """This policy with the fields it leaves unknown taken from ``base``."""
+        if base is None:
+            return self
+        return DataPolicy(
+            training=base.training if self.training is None else self.training,
+            retains_prompts=(base.retains_prompts if self.retains_prompts is None
+                             else self.retains_prompts),
+            retention_days=(base.retention_days if self.retention_days is None
+                            else self.retention_days),
+            zdr=base.zdr if self.zdr is None else self.zdr,
+        )
+
+    @property
+    def is_zdr(self) -> bool:
+        """Zero data retention: declared so, or known to neither retain nor train on
+        prompts (an explicit ``zdr = false`` wins)."""
+        if self.zdr is not None:
+            return self.zdr
+        return self.retains_prompts is False and self.training is False
+
+    @property
+    def empty(self) -> bool:
+        return (self.training is None and self.retains_prompts is None
+                and self.retention_days is None and self.zdr is None)
+
+
+UNKNOWN_POLICY = DataPolicy()
+
+
 class Provider(msgspec.Struct, frozen=True, kw_only=True):
     slug: str
     name: str
@@ -72,6 +113,7 @@ class Provider(msgspec.Struct, frozen=True, kw_only=True):
     base_url: str | None = None
     api_key_env: str | None = None
     probe_completion: bool = False
+    data_policy: DataPolicy | None = None
 
 
 class Endpoint(msgspec.Struct, frozen=True, kw_only=True):
@@ -93,6 +135,14 @@ class Endpoint(msgspec.Struct, frozen=True, kw_only=True):
     provider_model_id: str | None = None
     source: str | None = None
     imported_at: int | None = None
+    data_policy: DataPolicy | None = None  # overrides the provider's, field by field
+
+    def policy(self, provider: Provider | None) -> DataPolicy:
+        """The endpoint's effective data policy: its own fields over its provider's."""
+        base = provider.data_policy if provider is not None else None
+        if self.data_policy is None:
+            return base or UNKNOWN_POLICY
+        return self.data_policy.over(base)
 
     def tool_choice(self) -> ToolChoice:
         """Declared tool-choice support, or the default derived from the parameters."""

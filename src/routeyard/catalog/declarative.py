@@ -8,11 +8,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import tomli_w
 
 from routeyard.catalog.schema import check_catalog
 from routeyard.errors import CatalogError
-from routeyard.models import Catalog, Endpoint, Model, Provider
+from routeyard.models import Catalog, DataPolicy, Endpoint, Model, Provider
 
 FORMAT = "routeyard-catalog"
 VERSION = 1
@@ -62,6 +63,14 @@ def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
 
 
+def policy_dict(policy: DataPolicy | None) -> dict[str, Any] | None:
+    """A data policy as the catalog file writes it (unknown fields left out), or None."""
+    if policy is None or policy.empty:
+        return None
+    out: dict[str, Any] = msgspec.to_builtins(policy)
+    return out
+
+
 def provider_dict(p: Provider) -> dict[str, Any]:
     out = _drop_none({
         "slug": p.slug, "name": p.name, "privacy_policy_url": p.privacy_policy_url,
@@ -70,6 +79,8 @@ def provider_dict(p: Provider) -> dict[str, Any]:
     })
     if p.probe_completion:
         out["probe_completion"] = True
+    if (policy := policy_dict(p.data_policy)) is not None:
+        out["data_policy"] = policy
     return out
 
 
@@ -95,6 +106,8 @@ def endpoint_dict(e: Endpoint) -> dict[str, Any]:
     if e.pricing.discount is not None:
         pricing["discount"] = e.pricing.discount
     out["pricing"] = pricing
+    if (policy := policy_dict(e.data_policy)) is not None:
+        out["data_policy"] = policy
     return out
 
 

@@ -20,6 +20,7 @@ from routeyard.models import (
     QUANTIZATIONS,
     SERVICE_TIERS,
     Catalog,
+    DataPolicy,
     Endpoint,
     Model,
     Pricing,
@@ -33,7 +34,7 @@ _SIGNED_DECIMAL = re.compile(r"-?[0-9]{1,30}(\.[0-9]{1,30})?")
 
 PROVIDER_KEYS = {
     "slug", "name", "privacy_policy_url", "terms_of_service_url", "status_page_url",
-    "base_url", "api_key_env", "probe_completion",
+    "base_url", "api_key_env", "probe_completion", "data_policy",
 }
 MODEL_KEYS = {
     "id", "canonical_slug", "name", "created", "description", "hugging_face_id", "tokenizer",
@@ -44,8 +45,10 @@ ENDPOINT_KEYS = {
     "provider", "tag", "context_length", "max_completion_tokens", "max_prompt_tokens",
     "quantization", "supported_parameters", "supports_implicit_caching", "service_tier",
     "supports_tool_choice", "native_tools", "supports_diarization", "is_moderated", "disabled",
-    "provider_model_id", "pricing", "source", "imported_at",
+    "provider_model_id", "pricing", "source", "imported_at", "data_policy",
 }
+DATA_POLICY_KEYS = {"training", "retains_prompts", "retention_days", "zdr"}
+MAX_RETENTION_DAYS = 100 * 366
 PRICE_KEYS = {
     "prompt", "completion", "request", "image", "image_output", "audio", "input_audio_cache",
     "web_search", "internal_reasoning", "input_cache_read", "input_cache_write", "discount",
@@ -149,6 +152,24 @@ def _each(c: Checker, items: Any, path: str) -> Iterable[tuple[str, dict[str, An
     return out
 
 
+def check_data_policy(c: Checker, data: dict[str, Any], path: str) -> DataPolicy | None:
+    """The ``data_policy`` table of a provider or an endpoint; None when absent or empty."""
+    raw = c.get(data, "data_policy", path, dict)
+    if raw is None:
+        return None
+    where = f"{path}.data_policy"
+    c.unknown_keys(raw, DATA_POLICY_KEYS, where)
+    flags = {k: c.get(raw, k, where, bool) for k in ("training", "retains_prompts", "zdr")}
+    days = c.count(raw, "retention_days", where)
+    if days is not None and days > MAX_RETENTION_DAYS:
+        c.fail(f"{where}.retention_days", f"at most {MAX_RETENTION_DAYS}, got {days}")
+        days = None
+    if flags["zdr"] is True and (flags["training"] is True or flags["retains_prompts"] is True):
+        c.fail(f"{where}.zdr", "zero data retention contradicts training or retains_prompts")
+    policy = DataPolicy(retention_days=days, **flags)
+    return None if policy.empty else policy
+
+
 def check_provider(c: Checker, data: dict[str, Any], path: str) -> Provider | None:
     c.unknown_keys(data, PROVIDER_KEYS, path)
     slug = c.text(data, "slug", path, required=True, max_length=128)
@@ -167,6 +188,7 @@ def check_provider(c: Checker, data: dict[str, Any], path: str) -> Provider | No
         slug=slug, name=name, **urls,
         api_key_env=c.text(data, "api_key_env", path, max_length=128),
         probe_completion=c.flag(data, "probe_completion", path),
+        data_policy=check_data_policy(c, data, path),
     )
 
 
@@ -239,6 +261,7 @@ def check_endpoint(c: Checker, data: dict[str, Any], path: str) -> Endpoint | No
         provider_model_id=c.text(data, "provider_model_id", path, max_length=255),
         source=c.text(data, "source", path, max_length=2048),
         imported_at=c.count(data, "imported_at", path),
+        data_policy=check_data_policy(c, data, path),
     )
 
 

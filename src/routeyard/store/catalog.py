@@ -8,7 +8,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from routeyard.models import Catalog, Endpoint, Model, Pricing, Provider, ToolChoice
+from routeyard.models import Catalog, DataPolicy, Endpoint, Model, Pricing, Provider, ToolChoice
 from routeyard.store.tables import PRICE_COLUMNS, endpoints, models, providers
 
 # Fields the operator owns: a re-import keeps the database's value unless told to overwrite.
@@ -31,6 +31,17 @@ class Diff(msgspec.Struct, kw_only=True):
 # -- rows <-> domain -------------------------------------------------------------------
 
 
+def _policy_value(policy: DataPolicy | None) -> dict[str, Any] | None:
+    if policy is None or policy.empty:
+        return None
+    out: dict[str, Any] = msgspec.to_builtins(policy)
+    return out
+
+
+def _policy(value: Any) -> DataPolicy | None:
+    return msgspec.convert(value, DataPolicy) if value else None
+
+
 def provider_row(p: Provider) -> dict[str, Any]:
     return {
         "slug": p.slug,
@@ -41,6 +52,7 @@ def provider_row(p: Provider) -> dict[str, Any]:
         "base_url": p.base_url,
         "api_key_env": p.api_key_env,
         "probe_completion": p.probe_completion,
+        "data_policy": _policy_value(p.data_policy),
     }
 
 
@@ -87,6 +99,7 @@ def endpoint_row(model_id: str, position: int, e: Endpoint) -> dict[str, Any]:
         "provider_model_id": e.provider_model_id,
         "source": e.source,
         "imported_at": e.imported_at,
+        "data_policy": _policy_value(e.data_policy),
     }
     for name in PRICE_COLUMNS:
         row[f"price_{name}"] = getattr(e.pricing, name)
@@ -103,6 +116,7 @@ def _provider(row: Any) -> Provider:
         base_url=row.base_url,
         api_key_env=row.api_key_env,
         probe_completion=bool(row.probe_completion),
+        data_policy=_policy(row.data_policy),
     )
 
 
@@ -127,6 +141,7 @@ def _endpoint(row: Any) -> Endpoint:
         provider_model_id=row.provider_model_id,
         source=row.source,
         imported_at=row.imported_at,
+        data_policy=_policy(row.data_policy),
     )
 
 

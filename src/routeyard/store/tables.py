@@ -34,6 +34,7 @@ providers = sa.Table(
     sa.Column("base_url", sa.Text),
     sa.Column("api_key_env", sa.String(128)),
     sa.Column("probe_completion", sa.Boolean, nullable=False),
+    sa.Column("data_policy", sa.JSON),
     sa.Column("source", sa.Text),
     sa.Column("updated_at", sa.BigInteger, nullable=False),
 )
@@ -91,6 +92,7 @@ endpoints = sa.Table(
     sa.Column("provider_model_id", sa.String(255)),
     sa.Column("source", sa.Text),
     sa.Column("imported_at", sa.BigInteger),
+    sa.Column("data_policy", sa.JSON),
     sa.Column("updated_at", sa.BigInteger, nullable=False),
     sa.UniqueConstraint("model_id", "tag", name="uq_endpoints_model_id_tag"),
 )

@@ -36,6 +36,13 @@ ENDPOINT_FIELDS = (
     "supported_parameters", "supports_implicit_caching", "service_tier",
     "supports_tool_choice", "native_tools", "supports_diarization",
 )
+# OpenRouter's data policy of an endpoint, as its frontend data carries it (camelCase there;
+# the snake_case spellings are accepted too), -> the catalog's data_policy keys.
+POLICY_KEYS = {
+    "training": "training", "retainsPrompts": "retains_prompts",
+    "retains_prompts": "retains_prompts", "retentionDays": "retention_days",
+    "retention_days": "retention_days", "zdr": "zdr",
+}
 ARCHITECTURE_TEXT = ("tokenizer", "instruct_type", "modality")
 MODEL_TEXT = ("canonical_slug", "hugging_face_id", "description", "knowledge_cutoff",
               "expiration_date")
@@ -166,6 +173,11 @@ class _Reader:
             self.ignored |= {f"pricing.{k}" for k in pricing if k not in schema.PRICE_KEYS}
         if e.get("status") == STATUS_DISABLED:
             out["disabled"] = True
+        policy = e.get("data_policy")
+        if isinstance(policy, dict):
+            out["data_policy"] = {POLICY_KEYS[k]: v for k, v in policy.items()
+                                  if k in POLICY_KEYS and v is not None}
+            self.ignored |= {f"data_policy.{k}" for k in policy if k not in POLICY_KEYS}
         if schema.check_endpoint(c, out, path) is None:
             return None
         if tag in tags:
