@@ -1026,8 +1026,8 @@ def key_schemas() -> Json:
         "quantizations": {"type": "array", "items": ref("Quantization"),
                           "description": "Allowed quantizations; empty: any."},
         "data_collection": {"type": "string", "enum": ["allow", "deny"],
-                            "description": "`deny`: only providers that neither train on nor "
-                            "retain prompts."},
+                            "description": "`deny`: only endpoints whose data policy says "
+                            "they do not train on prompts."},
         "zdr": {"type": "boolean", "description": "Only zero-data-retention endpoints."},
     }
     return {
@@ -1038,6 +1038,7 @@ def key_schemas() -> Json:
             "description": "Preferences to store; a missing field takes its default (no "
             "ignored provider, any quantization, `allow`, `false`).",
         },
+        "ZdrEndpointsResponse": obj({"data": {"type": "array", "items": ref("PublicEndpoint")}}),
         "KeyPreferencesResponse": obj({"data": obj({
             "key": obj({"id": {"type": "integer"}, "name": {"type": "string"},
                         "prefix": {"type": "string"}}),
@@ -1070,6 +1071,20 @@ def key_paths() -> Json:
                 ],
                 "responses": responses(
                     ok("The models.", "ModelsListResponse"), "400", "401", "429", "500", "503",
+                ),
+            }
+        },
+        "/endpoints/zdr": {
+            "get": {
+                "operationId": "listEndpointsZdr",
+                "tags": ["Endpoints"],
+                "summary": "List the zero-data-retention endpoints",
+                "description": "Every enabled endpoint whose data policy (the provider's, "
+                "overridden per endpoint) is zero data retention: declared `zdr`, or known "
+                "to neither retain nor train on prompts. Models in `/models` order, endpoints "
+                "in catalog order; latency and throughput null without a key.",
+                "responses": responses(
+                    ok("The endpoints.", "ZdrEndpointsResponse"), "401", "429", "500", "503",
                 ),
             }
         },

@@ -23,8 +23,10 @@ from tests.test_api import assert_envelope
 
 def expected_ids(catalog: Catalog, prefs: KeyPreferences) -> list[str]:
     """The ids /models/user should list, newest first (the /models order)."""
+    providers = catalog.provider_map()
     chosen = [m for m in catalog.models
-              if any(not e.disabled and endpoint_allowed(prefs, e) for e in m.endpoints)]
+              if any(not e.disabled and endpoint_allowed(prefs, e, providers[e.provider])
+                     for e in m.endpoints)]
     return [m.id for m in sorted(chosen, key=lambda m: (-m.created, m.id))]
 
 
@@ -180,3 +182,116 @@ def test_request_defaults_give_the_request_the_last_word_but_ignores_add_up() ->
                                   "data_collection": "allow", "zdr": False, "sort": "price"}
     assert request_defaults(NONE, {"order": ["a"]}) == {"order": ["a"]}
     assert json.dumps(request_defaults(NONE, None)) == "{}"
+
+
+POLICY_FILE = """
+format = "routeyard-catalog"
+version = 1
+
+[[providers]]
+slug = "keeper"
+name = "Keeper"
+data_policy = { training = false, retains_prompts = true, retention_days = 30 }
+
+[[providers]]
+slug = "trainer"
+name = "Trainer"
+data_policy = { training = true }
+
+[[providers]]
+slug = "forgetful"
+name = "Forgetful"
+data_policy = { zdr = true }
+
+[[models]]
+id = "policy/kept"
+name = "Policy: Kept"
+created = 3000000000
+
+[[models.endpoints]]
+provider = "keeper"
+context_length = 1000
+pricing = { prompt = "0.000001", completion = "0.000002" }
+
+[[models.endpoints]]
+provider = "keeper"
+tag = "keeper/zdr"
+context_length = 1000
+data_policy = { retains_prompts = false }
+pricing = { prompt = "0.000001", completion = "0.000002" }
+
+[[models]]
+id = "policy/trained"
+name = "Policy: Trained"
+created = 3000000001
+
+[[models.endpoints]]
+provider = "trainer"
+context_length = 1000
+pricing = { prompt = "0.000001", completion = "0.000002" }
+
+[[models]]
+id = "policy/forgotten"
+name = "Policy: Forgotten"
+created = 3000000002
+
+[[models.endpoints]]
+provider = "forgetful"
+context_length = 1000
+pricing = { prompt = "0.000001", completion = "0.000002" }
+
+[[models.endpoints]]
+provider = "forgetful"
+tag = "forgetful/off"
+context_length = 1000
+disabled = true
+pricing = { prompt = "0.000001", completion = "0.000002" }
+"""
+
+
+@pytest.fixture
+def policies(database_url: str) -> Iterator[tuple[TestClient, Store, str]]:
+    from routeyard.catalog import declarative
+
+    store = Store(database_url)
+    store.ensure_schema()
+    store.apply_catalog(declarative.parse_text(POLICY_FILE, "policy.toml"), prune=True)
+    read, _ = store.create_key("app", "read")
+    app = create_app(settings_for(database_url, load_starter=False), store=store)
+    with TestClient(app) as client:
+        yield client, store, read
+    store.dispose()
+
+
+def test_endpoints_zdr_lists_the_enabled_zero_retention_endpoints(
+        policies: tuple[TestClient, Store, str]) -> None:
+    client, _, read = policies
+    body = client.get("/api/v1/endpoints/zdr", headers=bearer(read)).json()
+    assert [(e["model_id"], e["tag"]) for e in body["data"]] == [
+        ("policy/forgotten", "forgetful"), ("policy/kept", "keeper/zdr")]
+    assert body["data"][1]["provider_name"] == "Keeper"
+    assert body["data"][1]["name"] == "Keeper | policy/kept"
+    validate_response(body, "/endpoints/zdr", spec="2026-08")
+    validate_response(body, "/endpoints/zdr", spec="2025-10")
+    validate_response(body, "/endpoints/zdr", spec="routeyard")
+    r = client.get("/api/v1/endpoints/zdr", headers=bearer(read))
+    assert r.headers["cache-control"] == "private, no-cache"
+    assert_envelope(client.get("/api/v1/endpoints/zdr"), 401)
+
+
+def test_data_collection_and_zdr_preferences_filter_models_user(
+        policies: tuple[TestClient, Store, str]) -> None:
+    client, store, read = policies
+
+    def listed() -> list[str]:
+        return [m["id"] for m in
+                client.get("/api/v1/models/user", headers=bearer(read)).json()["data"]]
+
+    assert listed() == ["policy/forgotten", "policy/trained", "policy/kept"]
+    store.update_key_preferences(read, lambda p: KeyPreferences(
+        data_collection="deny"))
+    client.app.runtime.refresh()  # type: ignore[attr-defined]
+    assert listed() == ["policy/kept"]  # forgotten: training unknown; trained: trains
+    store.update_key_preferences(read, lambda p: KeyPreferences(zdr=True))
+    client.app.runtime.refresh()  # type: ignore[attr-defined]
+    assert listed() == ["policy/forgotten", "policy/kept"]

@@ -343,6 +343,7 @@ def test_discovery_paths_answer_as_the_brief_lists(doc: Json) -> None:
         "/parameters/{author}/{slug}": ["200", "400", "401", "404", "429", "500", "503"],
         "/models/{id}": ["200", "401", "404", "429", "500", "503"],
         "/models/user": ["200", "400", "401", "429", "500", "503"],
+        "/endpoints/zdr": ["200", "401", "429", "500", "503"],
         "/openapi.json": ["200"],
         "/healthz": ["200"],
     }

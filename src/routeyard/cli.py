@@ -157,7 +157,7 @@ def _preference_options(fn: F) -> F:
         click.option("--quantization", "quantizations", multiple=True, metavar="Q",
                      help="An allowed quantization, e.g. fp8 (repeatable; none: any)."),
         click.option("--data-collection", type=click.Choice(["allow", "deny"]),
-                     help="deny: only providers that neither train on nor retain prompts."),
+                     help="deny: only endpoints known not to train on prompts."),
         click.option("--zdr/--no-zdr", default=None,
                      help="Only endpoints with zero data retention."),
     ]

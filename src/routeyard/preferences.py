@@ -3,8 +3,9 @@ defaults the router gives the ``provider`` object of every request made with the
 
 The names are those of OpenRouter's request ``provider`` object: ``ignore`` (provider slugs;
 a tag's base slug matches all its variants), ``quantizations`` (allowed; empty: any),
-``data_collection`` (``deny``: only providers that neither train on nor retain prompts) and
-``zdr`` (only zero-data-retention endpoints). Stored per key (``api_keys.preferences``), set
+``data_collection`` (``deny``: only endpoints known not to train on prompts) and ``zdr``
+(only zero-data-retention endpoints), both read from the catalog's data policy
+(:meth:`routeyard.models.Endpoint.policy`). Stored per key (``api_keys.preferences``), set
 with ``routeyard keys create/update`` or the admin API (docs/api.md, "Key preferences").
 """
 
@@ -15,7 +16,7 @@ from typing import Any, Literal
 import msgspec
 
 from routeyard import ids
-from routeyard.models import QUANTIZATIONS, Endpoint
+from routeyard.models import QUANTIZATIONS, Endpoint, Provider
 
 DataCollection = Literal["allow", "deny"]
 MAX_ITEMS = 200
@@ -72,10 +73,10 @@ def to_wire(prefs: KeyPreferences) -> dict[str, Any]:
             "data_collection": prefs.data_collection, "zdr": prefs.zdr}
 
 
-def endpoint_allowed(prefs: KeyPreferences, endpoint: Endpoint) -> bool:
-    """Whether requests made with these preferences may use ``endpoint`` (enabled or not:
-    the caller checks that). Data collection and ZDR need the catalog's data policy and
-    are applied by :func:`policy_allows` where it is known."""
+def endpoint_allowed(prefs: KeyPreferences, endpoint: Endpoint, provider: Provider | None
+                     ) -> bool:
+    """Whether requests made with these preferences may use ``endpoint`` of ``provider``
+    (enabled or not: the caller checks that)."""
     if prefs.ignore and (endpoint.provider.lower() in prefs.ignore
                          or ids.tag_base(endpoint.tag).lower() in prefs.ignore):
         return False
@@ -83,11 +84,12 @@ def endpoint_allowed(prefs: KeyPreferences, endpoint: Endpoint) -> bool:
         q = (endpoint.quantization or "unknown").lower()
         if q not in prefs.quantizations:
             return False
-    return policy_allows(prefs, endpoint)
-
-
-def policy_allows(prefs: KeyPreferences, endpoint: Endpoint) -> bool:
-    """``data_collection`` and ``zdr`` against the endpoint's data policy."""
+    if prefs.data_collection == "deny" or prefs.zdr:
+        policy = endpoint.policy(provider)
+        if prefs.data_collection == "deny" and policy.training is not False:
+            return False
+        if prefs.zdr and not policy.is_zdr:
+            return False
     return True
 
 
