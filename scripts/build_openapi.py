@@ -712,6 +712,25 @@ def discovery_paths() -> Json:
                 ),
             }
         },
+        "/embeddings/models": {
+            "get": {
+                "operationId": "listEmbeddingsModels",
+                "tags": ["Models"],
+                "summary": "List the embedding models",
+                "description": "`/models` of the models whose output modalities include "
+                "`embeddings`; same filters and paging.",
+                "parameters": [
+                    query("supported_parameters", "As for `/models`."),
+                    query("offset", "As for `/models`.",
+                          {"type": "integer", "minimum": 0, "maximum": 999_999_999}),
+                    query("limit", "As for `/models`.",
+                          {"type": "integer", "minimum": 0, "maximum": 999_999_999}),
+                ],
+                "responses": responses(
+                    ok("The models.", "ModelsListResponse"), "400", "401", "429", "500", "503",
+                ),
+            }
+        },
         "/models/{id}": {
             "get": {
                 "operationId": "retrieveModelOpenAI",

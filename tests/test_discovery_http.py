@@ -248,3 +248,43 @@ def test_a_new_key_works_before_the_next_refresh(database_url: str) -> None:
         app.runtime.refresh()  # type: ignore[attr-defined]
         assert_envelope(client.get(url, headers={"Authorization": f"Bearer {key}"}), 401)
     store.dispose()
+
+
+EMBEDDING_FILE = """
+format = "routeyard-catalog"
+version = 1
+
+[[providers]]
+slug = "vectors"
+name = "Vectors"
+
+[[models]]
+id = "vectors/embed-small"
+name = "Vectors: Embed Small"
+created = 1700000000
+input_modalities = ["text"]
+output_modalities = ["embeddings"]
+
+[[models.endpoints]]
+provider = "vectors"
+context_length = 8192
+pricing = { prompt = "0.00000002", completion = "0" }
+"""
+
+
+def test_embedding_models_are_listed_by_output_modality(api: Api) -> None:
+    from routeyard.catalog import declarative
+
+    assert api.get("/api/v1/embeddings/models").json()["data"] == []
+    api.store.apply_catalog(declarative.parse_text(EMBEDDING_FILE, "embed.toml"))
+    api.client.app.runtime.refresh()  # type: ignore[attr-defined]
+    body = api.get("/api/v1/embeddings/models").json()
+    assert [m["id"] for m in body["data"]] == ["vectors/embed-small"]
+    assert body["data"][0]["architecture"]["output_modalities"] == ["embeddings"]
+    validate_response(body, "/models", spec="2026-08")
+    validate_response(body, "/embeddings/models", spec="routeyard")
+    everything = api.get("/api/v1/models?output_modalities=embeddings").json()["data"]
+    assert [m["id"] for m in everything] == ["vectors/embed-small"]
+    assert api.get("/api/v1/models/count?output_modalities=embeddings").json() == {
+        "data": {"count": 1}}
+    assert_envelope(api.client.get("/api/v1/embeddings/models"), 401)

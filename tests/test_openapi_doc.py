@@ -344,6 +344,7 @@ def test_discovery_paths_answer_as_the_brief_lists(doc: Json) -> None:
         "/models/{id}": ["200", "401", "404", "429", "500", "503"],
         "/models/user": ["200", "400", "401", "429", "500", "503"],
         "/endpoints/zdr": ["200", "401", "429", "500", "503"],
+        "/embeddings/models": ["200", "400", "401", "429", "500", "503"],
         "/openapi.json": ["200"],
         "/healthz": ["200"],
     }

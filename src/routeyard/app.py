@@ -90,11 +90,6 @@ class RequestContext:
         if request_id is None:
             request_id = f"{self._id_prefix}{next(self._id_counter):08x}"
         id_header = (b"x-request-id", request_id.encode())
-        path: str = scope["path"]
-        if path[-1:] == "/" and path.startswith("/api/"):
-            # /api/v1/models/ is /api/v1/models: answered, not redirected (a redirect would
-            # skip the key check and carry no CORS headers).
-            scope = {**scope, "path": path[:-1]}
         refusal = self._over_limits(scope, size)
         if refusal is None and self.fast is not None:
             found = self.fast.answer(scope, authorization, if_none_match, accept_encoding)
@@ -106,6 +101,12 @@ class RequestContext:
                 self._observe(template, scope, status, time.perf_counter() - started_at,
                               request_id)
                 return
+        path: str = scope["path"]
+        if path[-1:] == "/" and path.startswith("/api/"):
+            # /api/v1/models/ is /api/v1/models: answered, not redirected (a redirect would
+            # skip the key check and carry no CORS headers). The fast path never matches a
+            # trailing slash, so this costs its requests nothing.
+            scope = {**scope, "path": path[:-1]}
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
         started = False

@@ -60,7 +60,8 @@ class KeyRing:
         # ring is replaced whole when a key is created or revoked, and its cache with it.
         # Only active keys enter it, so its size is bounded by theirs (and capped anyway).
         self._verified: dict[str, KeyRecord] = {}
-        # Hashes of well-formed keys the database did not know either (see ``missing``).
+        # Well-formed keys the database did not know either (see ``missing``); like
+        # ``_verified``, held in memory only.
         self._missing: set[str] = set()
 
     def __len__(self) -> int:
@@ -86,19 +87,17 @@ class KeyRing:
         """Whether ``key`` need not be looked up in the database: it is not of our form, or
         was looked up in vain since this ring was made (a bounded negative cache against
         guessing; a new key is never in it, since nobody held it before it was made)."""
-        return (len(key) != KEY_LENGTH or not key.startswith(KEY_PREFIX)
-                or hash_key(key) in self._missing)
+        return len(key) != KEY_LENGTH or not key.startswith(KEY_PREFIX) or key in self._missing
 
     def learn(self, key: str, record: KeyRecord | None) -> KeyRecord | None:
         """Take in the outcome of a database lookup of ``key``: the record of an active key
         that matches it (added to this ring until the next one replaces it), or None."""
-        digest = hash_key(key)
         if (record is not None and record.revoked_at is None
                 and record.prefix == key_prefix(key)
-                and hmac.compare_digest(digest, record.key_hash)):
+                and hmac.compare_digest(hash_key(key), record.key_hash)):
             self._by_prefix[record.prefix] = record
             return self.verify(key)
         if len(self._missing) >= MAX_MISSING:
             self._missing.clear()
-        self._missing.add(digest)
+        self._missing.add(key)
         return None

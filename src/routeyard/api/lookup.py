@@ -1,6 +1,7 @@
-"""One model at a time: OpenRouter's ``GET /api/v1/model/{author}/{slug}`` (getModel) and
-``GET /api/v1/parameters/{author}/{slug}`` (getParameters), and the OpenAI-compatible
-``GET /api/v1/models/{id}`` (the ``openai`` SDK's ``models.retrieve``)."""
+"""Models looked up one at a time: OpenRouter's ``GET /api/v1/model/{author}/{slug}``
+(getModel) and ``GET /api/v1/parameters/{author}/{slug}`` (getParameters), the
+OpenAI-compatible ``GET /api/v1/models/{id}`` (the ``openai`` SDK's ``models.retrieve``), and
+by output modality: ``GET /api/v1/embeddings/models`` (the SDKs' ``embeddings.listModels``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from starlette.routing import Route
 
 from routeyard import ids
 from routeyard.api import wire
-from routeyard.api.routes import _send, authenticate, runtime
+from routeyard.api.routes import _send, authenticate, models_answer, runtime
 from routeyard.api.snapshot import Body, ModelEntry, encode
 from routeyard.errors import BadRequest, NotFound
 
@@ -82,7 +83,15 @@ async def openai_model(request: Request) -> Response:
     })))
 
 
+async def list_embedding_models(request: Request) -> Response:
+    """``/models`` of the models that output embeddings (same filters and paging)."""
+    authenticate(request, allow_public=True)
+    listed = runtime(request).snapshot.listed
+    return models_answer(request, [e for e in listed if "embeddings" in e.output_modalities])
+
+
 routes = [
+    Route("/api/v1/embeddings/models", list_embedding_models, methods=["GET", "HEAD"]),
     Route("/api/v1/model/{author}/{slug}", get_model, methods=["GET", "HEAD"]),
     Route("/api/v1/parameters/{author}/{slug}", get_parameters, methods=["GET", "HEAD"]),
 ]

@@ -31,7 +31,7 @@ from routeyard.api.snapshot import Body, Snapshot
 from routeyard.errors import APIError, TooManyRequests
 from routeyard.models import Endpoint, Model, Provider
 from routeyard.runtime import Runtime
-from routeyard.web import bars
+from routeyard.web import bars, markdown
 from routeyard.web import format as fmt
 from routeyard.web.listing import SORTS, Listing, Query, select
 
@@ -62,6 +62,7 @@ def _environment() -> jinja2.Environment:
     env.filters.update(
         integer=fmt.integer, tokens=fmt.tokens, date=_date, urlpath=_path,
         model_url=lambda model_id: "/models/" + _path(model_id),
+        markdown=markdown.render,
     )
     return env
 
