@@ -295,3 +295,13 @@ def test_data_collection_and_zdr_preferences_filter_models_user(
     store.update_key_preferences(read, lambda p: KeyPreferences(zdr=True))
     client.app.runtime.refresh()  # type: ignore[attr-defined]
     assert listed() == ["policy/forgotten", "policy/kept"]
+
+
+@pytest.mark.parametrize("key", ["99999999999999999999999", "%00", "x" * 300, "%E2%98%83"])
+def test_admin_api_answers_404_for_what_cannot_be_a_key(
+        served: tuple[TestClient, Store, str, str], key: str) -> None:
+    client, _, admin, _ = served
+    for method in ("GET", "PUT", "PATCH"):
+        r = client.request(method, f"/api/v1/admin/keys/{key}/preferences",
+                           headers=bearer(admin), json={})
+        assert_envelope(r, 404)

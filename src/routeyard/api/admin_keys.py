@@ -31,6 +31,15 @@ def parse(body: dict[str, Any]) -> KeyPreferences:
     return prefs
 
 
+def _key_param(request: Request) -> str:
+    """The ``{key}`` of the path: an id or a prefix; a 404 for what can be neither."""
+    key: str = request.path_params["key"]
+    if not (0 < len(key) <= 80 and key.isascii() and key.isprintable()) or (
+            key.isdigit() and len(key) > 18):
+        raise NotFound("No such key")
+    return key
+
+
 def _answer(record: KeyRecord) -> Response:
     return ok({"key": {"id": record.id, "name": record.name, "prefix": record.prefix},
                "preferences": to_wire(record.preferences)})
@@ -38,7 +47,7 @@ def _answer(record: KeyRecord) -> Response:
 
 async def _change(request: Request, body: dict[str, Any], *, patch: bool) -> Response:
     rt = runtime(request)
-    key = request.path_params["key"]
+    key = _key_param(request)
 
     def change(current: KeyPreferences) -> KeyPreferences:
         return parse(merge_patch(to_wire(current), body) if patch else body)
@@ -57,7 +66,7 @@ async def get_preferences(request: Request) -> Response:
     require_admin(request)
     rt = runtime(request)
     try:
-        record = await asyncio.to_thread(rt.store.find_key, request.path_params["key"])
+        record = await asyncio.to_thread(rt.store.find_key, _key_param(request))
     except KeyNotFound as exc:
         raise NotFound(str(exc)) from None
     return _answer(record)
