@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 START = "<!-- peers:start (written by bench/peers.py; edit outside these markers) -->"
 END = "<!-- peers:end -->"
-COLOURS = {"routeyard": "#2b7bb9", "litellm": "#d9822b", "portkey": "#7a4fb3"}
+COLOURS = {"routeyard": "#2b7bb9", "floor": "#9a9a9a", "litellm": "#d9822b",
+           "portkey": "#7a4fb3"}
 
 
 def _median(values: Sequence[float]) -> float | None:
@@ -44,9 +45,14 @@ class Figures:
     def runs(self, setting: str, stream: bool, conns: int, key: str) -> list[Measured]:
         return self.res.runs.get((setting, stream, conns, key), [])
 
+    def timed(self, setting: str, stream: bool, conns: int, key: str) -> list[Measured]:
+        """The runs that completed requests (a run with none has no percentiles)."""
+        return [m for m in self.runs(setting, stream, conns, key) if m.result.requests]
+
     def median(self, setting: str, stream: bool, conns: int, key: str,
                attr: str) -> float | None:
-        return _median([getattr(m.result, attr) for m in self.runs(setting, stream, conns, key)])
+        return _median([getattr(m.result, attr)
+                        for m in self.timed(setting, stream, conns, key)])
 
     def added(self, setting: str, stream: bool, conns: int, key: str, attr: str = "p50_ms",
               base: str = "direct") -> float | None:
@@ -54,7 +60,8 @@ class Figures:
         ours = self.runs(setting, stream, conns, key)
         theirs = self.runs(setting, stream, conns, base)
         pairs = [getattr(a.result, attr) - getattr(b.result, attr)
-                 for a, b in zip(ours, theirs, strict=False)]
+                 for a, b in zip(ours, theirs, strict=False)
+                 if a.result.requests and b.result.requests]
         return _median(pairs)
 
     def ratio(self, setting: str, stream: bool, conns: int, key: str) -> float | None:
@@ -66,7 +73,7 @@ class Figures:
     def cpu_us(self, setting: str, stream: bool, conns: int, key: str,
                upstream: bool = False) -> float | None:
         runs = self.runs(setting, stream, conns, key)
-        requests = sum(m.result.requests for m in runs)
+        requests = sum(m.upstream_requests for m in runs)
         if not requests:
             return None
         cpu = sum(m.upstream_cpu_s if upstream else m.cpu_s for m in runs)
@@ -225,6 +232,23 @@ def _targets(f: Figures, res: Results) -> list[str]:
              line("RSS after the run (all processes)", rss, 150, "MiB"),
              line("fallback over a direct call to the second endpoint, p50",
                   f.added("fallback-instant", False, 1, "fallback"), 1, "ms")]
+    floor = next((g for g in res.gateways if g.key == "floor" and not g.skipped), None)
+    for stream in (False, True):
+        ours_cpu, floor_cpu = (f.cpu_us(s, stream, hi, k) for k in ("routeyard", "floor"))
+        over = f.added(s, stream, 1, "routeyard", base="floor")
+        if floor and ours_cpu and floor_cpu and over is not None:
+            mode = "streaming" if stream else "not streaming"
+            lines.append(f"- above the pass-through floor ({mode}): routeyard's CPU "
+                         f"{ours_cpu:,.0f} µs / request against the floor's {floor_cpu:,.0f} µs "
+                         f"(routing's own share {ours_cpu - floor_cpu:,.0f} µs); added p50 at 1 "
+                         f"connection over the floor {over:+.2f} ms")
+    for stream in (False, True):
+        own = res.own.get((s, stream), [])
+        if own:
+            lines.append(f"- routeyard's own time by its `Server-Timing` (`routeyard;dur`, "
+                         f"everything but the upstream), one request at a time, "
+                         f"{'streaming' if stream else 'not streaming'}: p50 "
+                         f"{statistics.median(own):.3f} ms over {len(own)} requests")
     for name in ("litellm", "portkey"):
         peer = next((g for g in res.gateways if g.key == name and not g.skipped), None)
         ours, theirs = (f.median(s, False, hi, k, "rps") for k in ("routeyard", name))
@@ -254,8 +278,10 @@ def render(res: Results, *, root: Path, command: str, args: argparse.Namespace,
          "p50 / p99 are medians over the turns of wrk's percentiles; *added* is the median "
          "over the turns of (gateway − direct in the same turn); × direct likewise for req/s"),
         ("- CPU µs / request: user + system time of every process of the gateway "
-         "(/proc/PID/stat) during the runs at the highest connection count, over the requests "
-         "served; direct shows the fake provider's own (upstream) CPU per request"),
+         "(/proc/PID/stat) during the runs at the highest connection count and until it was "
+         "idle again, over the completions the fake provider was asked for meanwhile; direct "
+         "shows the fake provider's own (upstream) CPU per request. Between two runs the bench "
+         "waits until the gateway and the fake provider are idle"),
         (f"- first data: one request at a time for {args.ttfb_seconds:g} s per turn (a raw "
          "HTTP/1.1 client, `bench/http1.py`): from the request sent to the first `data:` line"),
         "- fake provider (`routeyard fake-provider`, one process), settings: "

@@ -49,7 +49,7 @@ def bearer(key: str) -> dict[str, str]:
 def test_preferences_are_stored_per_key_and_read_back(store: Store) -> None:
     prefs = KeyPreferences(ignore=("novita",), quantizations=("fp8",), data_collection="deny",
                            zdr=True)
-    _, record = store.create_key("a", "read", prefs)
+    _, record = store.create_key("a", "read", prefs=prefs)
     _, other = store.create_key("b", "read")
     assert store.find_key(str(record.id)).preferences == prefs
     assert store.find_key(str(other.id)).preferences == NONE

@@ -347,6 +347,10 @@ def test_discovery_paths_answer_as_the_brief_lists(doc: Json) -> None:
         "/embeddings/models": ["200", "400", "401", "429", "500", "503"],
         "/openapi.json": ["200"],
         "/healthz": ["200"],
+        # accounting (routeyard.api.accounting, tests/test_accounting_api.py)
+        "/key": ["200", "401", "429", "500", "503"],
+        "/generation": ["200", "400", "401", "404", "429", "500", "503"],
+        "/activity": ["200", "400", "401", "403", "429", "500", "503"],
     }
     assert doc["components"]["responses"]["TooManyRequests"]["headers"]["Retry-After"]
     assert doc["servers"] == [{"url": "/api/v1"}]

@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from routeyard import logs
-from routeyard.api import admin, admin_keys, ingest, lookup, ops, user
+from routeyard.api import accounting, admin, admin_keys, ingest, lookup, ops, user
 from routeyard.api.fast import FastPath
 from routeyard.api.http import api_error_response, error_response, preflight_headers
 from routeyard.api.routes import routes
@@ -36,7 +36,8 @@ log = logging.getLogger("routeyard")
 access = logging.getLogger("routeyard.access")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 HTTP_MESSAGES = {
-    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+    400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden",
+    404: "Not Found",
     405: "Method Not Allowed", 413: "Request body too large", 414: "URI Too Long",
     429: "Too Many Requests", 431: "Request Header Fields Too Large",
     500: "Internal Server Error", 503: "Service Unavailable",
@@ -216,8 +217,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
                 store.dispose()
 
     app = Starlette(
-        routes=[*routes, *user.routes, *lookup.routes, *ops.routes, *ingest.routes, *admin.routes,
-                *admin_keys.routes, *web_routes, *lookup.fallback],
+        routes=[*routes, *user.routes, *lookup.routes, *ops.routes, *ingest.routes,
+                *accounting.routes, *admin.routes, *admin_keys.routes, *web_routes,
+                *lookup.fallback],
         lifespan=lifespan,
         exception_handlers={
             APIError: _api_error,

@@ -1,7 +1,7 @@
 """Key preferences: the provider preferences a key's requests default to (docs/api.md).
 
 Revision ID: 0006
-Revises: 0005
+Revises: 0007
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
