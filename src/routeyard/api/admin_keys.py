@@ -10,8 +10,8 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from routeyard.api.admin import _bad_body, _route, json_body, merge_patch, ok, require_admin
-from routeyard.api.routes import runtime
+from routeyard.api.admin import _route, merge_patch
+from routeyard.api.deps import bad_body, json_body, ok, require_admin, runtime
 from routeyard.errors import BadRequest, KeyNotFound, NotFound
 from routeyard.keys import KeyRecord
 from routeyard.preferences import KeyPreferences, normalized, problems, to_wire
@@ -27,7 +27,7 @@ def parse(body: dict[str, Any]) -> KeyPreferences:
     prefs = normalized(prefs)
     found = problems(prefs)
     if found:
-        raise _bad_body(found)
+        raise bad_body(found)
     return prefs
 
 

@@ -9,11 +9,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from routeyard import ids
-from routeyard.api import wire
-from routeyard.api.routes import _send, authenticate, models_answer, runtime
-from routeyard.api.snapshot import Body, ModelEntry, encode
+from routeyard import ids, wire
+from routeyard.api.deps import authenticate, runtime
+from routeyard.api.discovery import models_answer, send
 from routeyard.errors import BadRequest, NotFound
+from routeyard.snapshot import Body, ModelEntry, encode
 
 MAX_NAMED = 200  # longest caller-supplied id quoted back in a 404
 
@@ -40,7 +40,7 @@ async def get_model(request: Request) -> Response:
     entry = _entry(request, model_id)
     if entry.listing is None:
         raise NotFound(f"Model {model_id} not found")
-    return _send(request, Body(b'{"data":' + entry.listing + b"}"))
+    return send(request, Body(b'{"data":' + entry.listing + b"}"))
 
 
 async def get_parameters(request: Request) -> Response:
@@ -62,7 +62,7 @@ async def get_parameters(request: Request) -> Response:
     for e in endpoints:
         for p in e.supported_parameters:
             seen.setdefault(p, None)
-    return _send(request, Body(encode({"data": {
+    return send(request, Body(encode({"data": {
         "model": entry.model.id, "supported_parameters": list(seen), "popularity": None,
     }})))
 
@@ -78,7 +78,7 @@ async def openai_model(request: Request) -> Response:
             raise NotFound("Model not found")
         raise NotFound(f"Model {model_id} not found")
     m = entry.model
-    return _send(request, Body(encode({
+    return send(request, Body(encode({
         "id": m.id, "object": "model", "created": m.created, "owned_by": m.id.split("/")[0],
     })))
 

@@ -11,12 +11,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from routeyard.api import wire
-from routeyard.api.routes import _send, authenticate, models_answer, runtime
-from routeyard.api.snapshot import Body, ModelEntry, Snapshot, encode
+from routeyard import wire
+from routeyard.api.deps import authenticate, runtime
+from routeyard.api.discovery import models_answer, send
 from routeyard.errors import Unauthorized
 from routeyard.models import Provider
 from routeyard.preferences import NONE, KeyPreferences, endpoint_allowed
+from routeyard.snapshot import Body, ModelEntry, Snapshot, encode
 
 
 def allowed_models(entries: list[ModelEntry], providers: dict[str, Provider],
@@ -56,7 +57,7 @@ def zdr_endpoints(snapshot: Snapshot, *, with_performance: bool) -> list[dict[st
 async def list_endpoints_zdr(request: Request) -> Response:
     key = authenticate(request, allow_public=True)
     data = zdr_endpoints(runtime(request).snapshot, with_performance=key is not None)
-    return _send(request, Body(encode({"data": data})), per_key=True)
+    return send(request, Body(encode({"data": data})), per_key=True)
 
 
 routes = [
