@@ -275,9 +275,9 @@ def test_a_route_missing_from_the_document_or_the_table_is_named(doc: Json) -> N
     async def nothing(request: Any) -> None:
         raise AssertionError("never called")
 
-    table = [*routes(), Route("/api/v1/models/user", nothing, methods=["GET", "HEAD"])]
+    table = [*routes(), Route("/api/v1/models/unserved", nothing, methods=["GET", "HEAD"])]
     assert build_openapi.route_problems(doc["paths"], table) == [
-        "not in the document: GET /api/v1/models/user"]
+        "not in the document: GET /api/v1/models/unserved"]
     table = [r for r in routes() if getattr(r, "path", "") != "/api/v1/providers"]
     assert build_openapi.route_problems(doc["paths"], table) == [
         "not served: GET /api/v1/providers"]
