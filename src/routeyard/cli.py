@@ -5,6 +5,7 @@ Heavy imports happen inside the commands so that ``routeyard --help`` stays fast
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -462,6 +463,38 @@ def fake_provider(host: str, port: int, models: tuple[str, ...], **options: Any)
     click.echo(f"fake provider: http://{host}:{port}/v1 (behaviour: GET/POST "
                f"http://{host}:{port}/_control)", err=True)
     run_fake_provider(host, port, config)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
+@click.option("--port", type=int, default=8000, show_default=True, help="Port to serve on.")
+@click.option("--database-url", metavar="URL",
+              help="Use this database instead of a temporary one. Its providers are pointed "
+                   "at the fake providers (their base URLs are changed, and not restored).")
+@click.option("--duration", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="Stop after this many seconds (default: run until Ctrl-C).")
+@click.option("--rate", type=click.FloatRange(min=0), default=2.0, show_default=True,
+              help="Routed requests per second (0: none, only the probes).")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the fake providers' failures and of the traffic.")
+@_guard
+def demo(host: str, port: int, database_url: str | None, duration: float | None, rate: float,
+         seed: int) -> None:
+    """Fake providers, a catalog pointed at them, routeyard serving it and a trickle of
+    routed traffic: the status page and the live fields fill within a minute."""
+    from routeyard import demo as demo_run
+
+    if database_url:
+        click.echo(f"routeyard demo: using {database_url}: its providers will point at the "
+                   "demo's fake providers", err=True)
+    elif os.environ.get("ROUTEYARD_DATABASE_URL"):
+        click.echo("routeyard demo: ROUTEYARD_DATABASE_URL is not used; the demo has a "
+                   "temporary database of its own (--database-url to choose one)", err=True)
+    outcomes = demo_run.run(host=host, port=port, database_url=database_url,
+                            duration=duration, rate=rate, seed=seed,
+                            echo=click.echo)
+    click.echo("routed requests: " + (", ".join(
+        f"{n} x {what}" for what, n in sorted(outcomes.items())) or "none"))
 
 
 if __name__ == "__main__":  # pragma: no cover
