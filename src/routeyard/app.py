@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -22,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from routeyard import api, logs
 from routeyard.accesslog import LOGGER, AccessFields, AccessLog
 from routeyard.api.discovery import FastPath
-from routeyard.api.http import CORS_HEADERS, api_error_response, error_response
+from routeyard.api.http import api_error_response, error_response, preflight_headers
 from routeyard.config import Settings
 from routeyard.errors import APIError, StoreUnavailable
 from routeyard.metrics import metrics
@@ -116,6 +117,12 @@ class RequestContext:
                 self._observe(template, scope, status, started_at, request_id,
                               None if key is None else key.name, None)
                 return
+        path: str = scope["path"]
+        if path[-1:] == "/" and path.startswith("/api/"):
+            # /api/v1/models/ is /api/v1/models: answered, not redirected (a redirect would
+            # skip the key check and carry no CORS headers). The fast path never matches a
+            # trailing slash, so this costs its requests nothing.
+            scope = {**scope, "path": path[:-1]}
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         state["access"] = fields = AccessFields()
@@ -133,7 +140,9 @@ class RequestContext:
             if refusal is not None:
                 await refusal(scope, receive, send_with_id)
             elif scope["method"] == "OPTIONS" and scope["path"].startswith("/api/"):
-                await Response(status_code=204, headers=CORS_HEADERS)(scope, receive, send_with_id)
+                requested = Headers(scope=scope).get("access-control-request-headers")
+                await Response(status_code=204, headers=preflight_headers(requested))(
+                    scope, receive, send_with_id)
             else:
                 await self.app(scope, receive, send_with_id)
         except Exception:

@@ -153,6 +153,46 @@ def keys() -> None:
     """API keys."""
 
 
+def _preference_options(fn: F) -> F:
+    """The key-preference options shared by ``keys create`` and ``keys update``."""
+    options = [
+        click.option("--ignore-provider", "ignore", multiple=True, metavar="SLUG",
+                     help="A provider this key's requests never use (repeatable)."),
+        click.option("--quantization", "quantizations", multiple=True, metavar="Q",
+                     help="An allowed quantization, e.g. fp8 (repeatable; none: any)."),
+        click.option("--data-collection", type=click.Choice(["allow", "deny"]),
+                     help="deny: only endpoints known not to train on prompts."),
+        click.option("--zdr/--no-zdr", default=None,
+                     help="Only endpoints with zero data retention."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _preferences(current: Any, changes: dict[str, Any]) -> Any:
+    """``current`` preferences with the options given; a click error naming bad values."""
+    import msgspec
+
+    from routeyard.preferences import normalized, problems
+
+    given = {k: v for k, v in changes.items() if v not in (None, ())}
+    prefs = normalized(msgspec.structs.replace(current, **given))
+    found = problems(prefs)
+    if found:
+        raise click.BadParameter("; ".join(f"{path}: {msg}" for path, msg in found))
+    return prefs
+
+
+def _show_preferences(prefs: Any) -> None:
+    from routeyard.preferences import to_wire
+
+    wire = to_wire(prefs)
+    click.echo("preferences: " + ", ".join(
+        f"{k}={','.join(v) if isinstance(v, list) else str(v).lower()}"
+        for k, v in wire.items()))
+
+
 def _limit(value: str | None) -> Any:
     """A --limit value as a Decimal (click callback)."""
     if value is None:
@@ -175,14 +215,22 @@ RESET_CHOICE = click.Choice(["daily", "weekly", "monthly", "never"])
               help="Spend limit in USD (exact decimal); requests past it get 402.")
 @click.option("--limit-reset", type=RESET_CHOICE, default=None,
               help="When usage counted against the limit restarts (UTC) [default: never].")
+@_preference_options
 @_guard
-def keys_create(name: str, admin: bool, limit: Any, limit_reset: str | None) -> None:
+def keys_create(name: str, admin: bool, limit: Any, limit_reset: str | None,
+                **prefs: Any) -> None:
     """Create a key and print it once, alone on the last line."""
+    from routeyard.preferences import NONE
+
     if limit_reset is not None and limit is None:
         raise click.UsageError("--limit-reset needs --limit")
+    chosen = _preferences(NONE, prefs)
     store = _store(_settings())
     key, record = store.create_key(name, "admin" if admin else "read", limit=limit,
-                                   limit_reset=None if limit_reset == "never" else limit_reset)
+                                   limit_reset=None if limit_reset == "never" else limit_reset,
+                                   prefs=chosen)
+    if chosen != NONE:
+        _show_preferences(chosen)
     limited = "" if limit is None else f", limit ${record.spend_limit} {limit_reset or 'never'}"
     click.echo(f"created {record.scope} key {record.id} ({record.prefix}…) named {name!r}"
                f"{limited}; it is shown only now:")
@@ -196,31 +244,55 @@ def keys_create(name: str, admin: bool, limit: Any, limit_reset: str | None) -> 
 @click.option("--no-limit", is_flag=True, help="Remove the spend limit.")
 @click.option("--limit-reset", type=RESET_CHOICE, default=None,
               help="When usage counted against the limit restarts (UTC).")
+@_preference_options
+@click.option("--clear-ignored", is_flag=True, help="Forget the ignored providers.")
+@click.option("--any-quantization", is_flag=True, help="Forget the allowed quantizations.")
 @_guard
-def keys_update(key_id_or_prefix: str, limit: Any, no_limit: bool,
-                limit_reset: str | None) -> None:
-    """Change a key's settings (spend limit, reset period); every server applies it within
-    a second."""
+def keys_update(key_id_or_prefix: str, limit: Any, no_limit: bool, limit_reset: str | None,
+                clear_ignored: bool, any_quantization: bool, **prefs: Any) -> None:
+    """Change a key's settings (spend limit, reset period, provider preferences; options
+    left out stay); every server applies it within a second."""
     from decimal import Decimal
+
+    import msgspec
 
     if no_limit and limit is not None:
         raise click.UsageError("give --limit or --no-limit, not both")
-    if not no_limit and limit is None and limit_reset is None:
-        raise click.UsageError("nothing to change: give --limit, --no-limit or --limit-reset")
+    limits = no_limit or limit is not None or limit_reset is not None
+    preferences = (clear_ignored or any_quantization
+                   or any(v not in (None, ()) for v in prefs.values()))
+    if not limits and not preferences:
+        raise click.UsageError("nothing to change: give --limit, --no-limit, --limit-reset "
+                               "or a preference option")
     store = _store(_settings())
     current = store.find_key(key_id_or_prefix)
-    new_limit = None if no_limit else (
-        limit if limit is not None else
-        (None if current.spend_limit is None else Decimal(current.spend_limit)))
-    reset = current.limit_reset if limit_reset is None else (
-        None if limit_reset == "never" else limit_reset)
-    if no_limit:
-        reset = None
-    record = store.set_key_limit(str(current.id), new_limit, reset)
+    record = current
+    if preferences:  # bad values refused before anything is written
+        _preferences(current.preferences, prefs)
+    if limits:
+        new_limit = None if no_limit else (
+            limit if limit is not None else
+            (None if current.spend_limit is None else Decimal(current.spend_limit)))
+        reset = current.limit_reset if limit_reset is None else (
+            None if limit_reset == "never" else limit_reset)
+        if no_limit:
+            reset = None
+        record = store.set_key_limit(str(current.id), new_limit, reset)
+    if preferences:
+        def change(now: Any) -> Any:
+            if clear_ignored:
+                now = msgspec.structs.replace(now, ignore=())
+            if any_quantization:
+                now = msgspec.structs.replace(now, quantizations=())
+            return _preferences(now, prefs)
+
+        record = store.update_key_preferences(str(current.id), change)
     shown = "none" if record.spend_limit is None else (
         f"${record.spend_limit} {record.limit_reset or 'never'}")
     click.echo(f"updated key {record.id} ({record.prefix}…) named {record.name!r}: "
                f"limit {shown}")
+    if preferences:
+        _show_preferences(record.preferences)
 
 
 @keys.command("list")

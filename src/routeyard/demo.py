@@ -35,9 +35,12 @@ from starlette.routing import Mount
 from routeyard.fake_provider import (
     FakeProviderConfig,
     FakeProviderThread,
+    _server,
     create_fake_provider,
 )
 from routeyard.models import Catalog, Model
+from routeyard.service import load_starter
+from routeyard.store import Store
 
 ROUTE = "/api/v1/chat/completions"
 PROBE_INTERVAL = 5.0  # seconds between the demo server's probe rounds
@@ -126,8 +129,6 @@ class _Providers(FakeProviderThread):
 
     def __init__(self, configs: dict[str, FakeProviderConfig]) -> None:
         super().__init__(next(iter(configs.values())))
-        from routeyard.fake_provider import _server
-
         self._server = _server(fake_providers_app(configs), self.host, self.port, log=False)
         self.first = next(iter(configs))
 
@@ -162,9 +163,6 @@ def run(*, host: str, port: int, database_url: str | None, duration: float | Non
         rate: float, seed: int, echo: Callable[[str], None]) -> Counter[str]:
     """Run the demo until ``duration`` seconds have passed (None: until interrupted); the
     routed requests' outcomes (HTTP status, or the error) counted."""
-    from routeyard.service import load_starter
-    from routeyard.store import Store
-
     tmp = Path(tempfile.mkdtemp(prefix="routeyard-demo-"))
     url = database_url or f"sqlite:///{tmp / 'demo.db'}"
     outcomes: Counter[str] = Counter()
