@@ -159,8 +159,6 @@ class RequestContext:
         encoded slash in the path (it never stands for an id's slash: docs/api.md), else
         None."""
         raw_path = scope.get("raw_path") or b""
-        if b"%2" in raw_path and (b"%2F" in raw_path or b"%2f" in raw_path):
-            return error_response(404, "Not Found: an encoded slash (%2F) never matches a route")
         limit = self.max_path_length
         if limit:
             raw_path = raw_path or scope["path"].encode("utf-8", "surrogateescape")
