@@ -29,6 +29,7 @@ from routeyard.metrics import metrics
 from routeyard.runtime import Runtime
 from routeyard.service import prepare
 from routeyard.store import Store
+from routeyard.upstream.client import Upstream
 from routeyard.web import web_routes
 
 log = logging.getLogger("routeyard")
@@ -178,12 +179,14 @@ async def _unavailable(request: Request, exc: Exception) -> Response:
     return error_response(503, "Service Unavailable: the database cannot be reached")
 
 
-def create_app(settings: Settings | None = None, *, store: Store | None = None) -> ASGIApp:
-    """The routeyard ASGI app. The store is prepared and the catalog loaded at startup."""
+def create_app(settings: Settings | None = None, *, store: Store | None = None,
+               upstream: Upstream | None = None) -> ASGIApp:
+    """The routeyard ASGI app. The store is prepared and the catalog loaded at startup.
+    ``upstream`` replaces the pooled client to providers (it is closed at shutdown)."""
     settings = settings or Settings.load()
     owns_store = store is None
     store = store or Store(settings.resolved_database_url)
-    runtime = Runtime(settings, store)
+    runtime = Runtime(settings, store, upstream=upstream)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:

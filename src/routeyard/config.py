@@ -96,6 +96,16 @@ SETTINGS: tuple[Setting, ...] = (
             "Up to this many random seconds added to each wait between probe rounds."),
     Setting("probe_concurrency", int, 8, "Most probe requests in flight at once."),
     Setting("probe_max_tokens", int, 16, "max_tokens of a completion probe (its cost)."),
+    # -- upstream calls: the router and the probes (docs/routing.md, "Timeouts") ------------
+    Setting("upstream_connect_timeout", float, 10.0,
+            "Seconds to connect to a provider (0: no limit)."),
+    Setting("upstream_first_byte_timeout", float, 60.0,
+            "Seconds from sending a request to a provider to the first byte of its answer "
+            "(0: no limit). A routed request falls back to the next endpoint past it."),
+    Setting("upstream_chunk_timeout", float, 60.0,
+            "Seconds allowed between two chunks of a provider's streamed answer (0: no limit)."),
+    Setting("upstream_total_timeout", float, 600.0,
+            "Seconds one attempt at a provider may take in all (0: no limit)."),
     # -- abuse limits (docs/security.md) ----------------------------------------------------
     Setting("rate_limit_read", int, 0,
             "Requests per minute allowed per read key (0: no limit)."),

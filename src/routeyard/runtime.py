@@ -20,15 +20,20 @@ from routeyard.metrics import metrics
 from routeyard.models import Catalog
 from routeyard.ratelimit import Limiter
 from routeyard.store import Store
+from routeyard.upstream.client import Timeouts, Upstream
 
 log = logging.getLogger("routeyard")
 PRUNE_INTERVAL = 600.0
 
 
 class Runtime:
-    def __init__(self, settings: Settings, store: Store) -> None:
+    def __init__(self, settings: Settings, store: Store, *,
+                 upstream: Upstream | None = None) -> None:
         self.settings = settings
         self.store = store
+        # The one pooled client to providers, shared by the probes and the router; its
+        # session is made on the serving loop at first use and closed by close().
+        self.upstream = upstream or Upstream(Timeouts.from_settings(settings))
         self.snapshot = Snapshot(Catalog())  # replaced by load() before serving
         self.keyring = KeyRing([])
         self.versions: dict[str, int] = {}
@@ -179,7 +184,8 @@ class Runtime:
                 started = time.perf_counter()
                 results = await run_round(
                     self.snapshot.catalog, self.health.record, timeout=s.probe_timeout,
-                    concurrency=s.probe_concurrency, max_tokens=s.probe_max_tokens)
+                    concurrency=s.probe_concurrency, max_tokens=s.probe_max_tokens,
+                    client=self.upstream)
                 counts = ", ".join(f"{n} {label}" for label, n in sorted(summary(results).items()))
                 log.info("probe round: %s in %.0f ms", counts or "nothing to probe",
                          (time.perf_counter() - started) * 1000)
@@ -216,3 +222,4 @@ class Runtime:
             except RouteyardError as exc:
                 log.warning("could not record key use on shutdown: %s", exc)
         self.limiter.close()
+        await self.upstream.close()
