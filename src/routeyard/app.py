@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from routeyard import logs
-from routeyard.api import admin, ingest, ops
+from routeyard.api import admin, chat, ingest, ops
 from routeyard.api.fast import FastPath
 from routeyard.api.http import CORS_HEADERS, api_error_response, error_response
 from routeyard.api.routes import routes
@@ -210,7 +210,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
                 store.dispose()
 
     app = Starlette(
-        routes=[*routes, *ops.routes, *ingest.routes, *admin.routes, *web_routes],
+        routes=[*routes, *chat.routes, *ops.routes, *ingest.routes, *admin.routes, *web_routes],
         lifespan=lifespan,
         exception_handlers={
             APIError: _api_error,

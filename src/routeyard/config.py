@@ -106,6 +106,12 @@ SETTINGS: tuple[Setting, ...] = (
             "Seconds allowed between two chunks of a provider's streamed answer (0: no limit)."),
     Setting("upstream_total_timeout", float, 600.0,
             "Seconds one attempt at a provider may take in all (0: no limit)."),
+    # -- the router (docs/routing.md) ----------------------------------------------------
+    Setting("max_chat_body_bytes", int, 16 << 20,
+            "Largest chat completions (or plan) request body, in bytes; larger gets 413."),
+    Setting("router_processing_interval", float, 3.0,
+            "Seconds between ': OPENROUTER PROCESSING' comments of a stream waiting for its "
+            "first token; the stream (200) starts with the first one (0: no comments)."),
     # -- abuse limits (docs/security.md) ----------------------------------------------------
     Setting("rate_limit_read", int, 0,
             "Requests per minute allowed per read key (0: no limit)."),

@@ -15,10 +15,12 @@ from routeyard.config import Settings
 from routeyard.errors import RouteyardError, StoreUnavailable
 from routeyard.health.minute import MinuteKey, MinuteRecord
 from routeyard.health.service import HealthService
-from routeyard.keys import KeyRing
+from routeyard.keys import KeyRecord, KeyRing
 from routeyard.metrics import metrics
 from routeyard.models import Catalog
 from routeyard.ratelimit import Limiter
+from routeyard.router.preferences import ProviderPreferences
+from routeyard.router.record import RouteSink
 from routeyard.store import Store
 from routeyard.upstream.client import Timeouts, Upstream
 
@@ -46,6 +48,12 @@ class Runtime:
             buffer_limit=settings.health_buffer_limit,
         )
         self.limiter = Limiter.from_settings(settings)  # rate limits (docs/security.md)
+        # The router (docs/routing.md): when each endpoint last failed in this process (an
+        # outage in the last 30 s sends it last), where each request's record goes (issue
+        # 18 sets it; default nowhere), and a key's stored routing defaults (issue 15).
+        self.outages: dict[tuple[str, str], float] = {}
+        self.route_sink: RouteSink | None = None
+        self.key_preferences: Callable[[KeyRecord], ProviderPreferences | None] | None = None
 
     @cached_property
     def openapi(self) -> Body:
@@ -123,6 +131,14 @@ class Runtime:
         m.outcomes_dropped.set(self.health.dropped)
 
     # -- request-path helpers ----------------------------------------------------------
+
+    def note_outage(self, endpoint: tuple[str, str], at: float) -> None:
+        """An attempt at ``endpoint`` failed at ``at`` (unix seconds)."""
+        outages = self.outages
+        outages[endpoint] = at
+        if len(outages) > 10_000:  # bounded: forget what no longer counts
+            for stale in [k for k, t in outages.items() if at - t > 60]:
+                del outages[stale]
 
     def note_key_use(self, key_id: int) -> None:
         self._key_use[key_id] = int(time.time())
