@@ -63,17 +63,21 @@ def _lua_string(value: str) -> str:
     return json.dumps(value)  # a JSON string of ASCII text is a valid Lua string
 
 
-def script(headers: Mapping[str, str], method: str = "GET") -> str:
+def script(headers: Mapping[str, str], method: str = "GET", body: str | None = None) -> str:
     lines = [f"wrk.method = {_lua_string(method)}"]
+    if body is not None:
+        lines.append(f"wrk.body = {_lua_string(body)}")
     lines += [f"wrk.headers[{_lua_string(k)}] = {_lua_string(v)}" for k, v in headers.items()]
     return "\n".join(lines) + "\n" + _DONE
 
 
 def run(url: str, headers: Mapping[str, str], *, duration: int, connections: int,
-        threads: int, timeout_s: int = 5) -> LoadResult:
-    """Load ``url`` for ``duration`` seconds with wrk; the run is bounded in time."""
+        threads: int, timeout_s: int = 5, method: str = "GET",
+        body: str | None = None) -> LoadResult:
+    """Load ``url`` for ``duration`` seconds with wrk (``body``: the same body on every
+    request, e.g. a POST's JSON); the run is bounded in time."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(script(headers))
+        f.write(script(headers, method, body))
         lua = Path(f.name)
     try:
         proc = subprocess.run(

@@ -39,6 +39,44 @@ def _proc_kib(path: str, field: str) -> int:
     return 0
 
 
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def session_pids(sid: int) -> list[int]:
+    """Every live process of session ``sid`` (a server started with a session of its own:
+    its main process, workers, and whatever they started)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid:  # fields after the command: state ppid pgrp session ...
+            pids.append(int(entry.name))
+    return pids
+
+
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """User + system CPU time of ``pids`` (all their threads), from /proc/PID/stat."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / _TICKS
+
+
+def rss_mib(pids: Sequence[int]) -> tuple[float, float]:
+    """(summed RSS, summed PSS) of ``pids`` in MiB."""
+    rss = sum(_proc_kib(f"/proc/{p}/status", "VmRSS") for p in pids)
+    pss = sum(_proc_kib(f"/proc/{p}/smaps_rollup", "Pss") for p in pids)
+    return rss / 1024, pss / 1024
+
+
 @dataclass(frozen=True)
 class Memory:
     """Memory of a server in MiB: the worker's RSS, and main + worker RSS and PSS. Workers
@@ -118,6 +156,11 @@ class Server:
         main_rss = _proc_kib(f"/proc/{main}/status", "VmRSS")
         pss = sum(_proc_kib(f"/proc/{p}/smaps_rollup", "Pss") for p in [main, *workers])
         return Memory(worker / 1024, (worker + main_rss) / 1024, pss / 1024)
+
+    def tree(self) -> list[int]:
+        """Every process of the server's session."""
+        assert self.proc is not None
+        return session_pids(self.proc.pid)
 
     def stop(self, timeout: float = 15.0) -> None:
         if self.proc is None or self.proc.poll() is not None:

@@ -539,6 +539,8 @@ ERRORS: dict[str, tuple[str, str]] = {
     "403": ("Forbidden", "The API key is valid but not admin-scoped."),
     "404": ("NotFound", "No such model (on the admin API: or provider, or endpoint)."),
     "409": ("Conflict", "The record exists already, is still in use, or changed meanwhile."),
+    "412": ("PreconditionFailed", "`If-Match` does not match the record's current `ETag`: it "
+            "changed since it was read (`error.metadata.etag` is the current tag)."),
     "413": ("PayloadTooLarge", "The request body is over the limit (by default 1 MiB on the admin "
             "API, 8 MiB for outcomes; settings `max_admin_body_bytes`, `max_ingest_body_bytes`)."),
     "429": ("TooManyRequests", "Over the key's rate limit (settings `rate_limit_read`, "
@@ -705,12 +707,24 @@ WRITE_NOTE = ("The change is one transaction; this process serves it at once, ev
               "process within its refresh interval.")
 
 
+IF_MATCH: Json = {
+    "name": "If-Match", "in": "header", "required": False,
+    "description": "Write only if the record's current `ETag` is one of these (`*`: any); "
+    "otherwise `412` and nothing changes. Optimistic concurrency: send the `ETag` of the read "
+    "the change is based on.",
+    "schema": {"type": "string"},
+}
+
+
 def admin_op(operation_id: str, summary: str, description: str, success: Json, *codes: str,
              status: str = "200", body: Json | None = None,
              parameters: list[Json] | None = None) -> Json:
     """One admin operation: tag Admin, bearer security with admin scope, errors in the
-    envelope (500 and 503 on every one, 401, 403 and 429 too)."""
+    envelope (500 and 503 on every one, 401, 403 and 429 too). An operation that may
+    answer 412 takes an If-Match header."""
     errors = sorted({"401", "403", "429", "500", "503", *codes})
+    if "412" in codes:
+        parameters = [*(parameters or []), IF_MATCH]
     out: Json = {
         "operationId": operation_id,
         "tags": ["Admin"],
@@ -737,7 +751,11 @@ def patch_body(what: str) -> Json:
 
 
 def admin_ok(description: str, schema_name: str) -> Json:
-    return ok(description, schema_name, cached=False)
+    response = ok(description, schema_name, cached=False)
+    response["headers"] = {"ETag": {
+        "description": "A strong entity tag of `data`; send it as `If-Match` with a change.",
+        "schema": {"type": "string"}}}
+    return response
 
 
 DELETED: Json = {"description": "Deleted."}
@@ -779,15 +797,15 @@ def admin_paths() -> Json:
             "put": admin_op("adminReplaceProvider", "Replace a provider",
                             f"Fields left out are cleared; `slug` cannot change. {WRITE_NOTE}",
                             admin_ok("The provider as stored.", "AdminProviderResponse"),
-                            *BODY_ERRORS, "404", "409", parameters=slug,
+                            *BODY_ERRORS, "404", "409", "412", parameters=slug,
                             body=json_body("AdminProvider", "The whole provider.")),
             "patch": admin_op("adminUpdateProvider", "Update a provider", WRITE_NOTE,
                               admin_ok("The provider as stored.", "AdminProviderResponse"),
-                              *BODY_ERRORS, "404", "409", parameters=slug,
+                              *BODY_ERRORS, "404", "409", "412", parameters=slug,
                               body=patch_body("AdminProvider")),
             "delete": admin_op("adminDeleteProvider", "Delete a provider",
                                f"Refused (`409`) while endpoints use it. {WRITE_NOTE}",
-                               DELETED, "404", "409", status="204", parameters=slug),
+                               DELETED, "404", "409", "412", status="204", parameters=slug),
         },
         "/admin/models": {
             "get": admin_op("adminListModels", "List models (admin form)",
@@ -809,17 +827,17 @@ def admin_paths() -> Json:
                             "`endpoints`, when given, replaces the model's endpoints (those "
                             f"left out are deleted); when left out they are kept. {WRITE_NOTE}",
                             admin_ok("The model as stored.", "AdminModelResponse"),
-                            *BODY_ERRORS, "404", "409", parameters=model_params(),
+                            *BODY_ERRORS, "404", "409", "412", parameters=model_params(),
                             body=json_body("AdminModel", "The whole model.")),
             "patch": admin_op("adminUpdateModel", "Update a model",
                               "A given `endpoints` array replaces the model's endpoints. "
                               + WRITE_NOTE,
                               admin_ok("The model as stored.", "AdminModelResponse"),
-                              *BODY_ERRORS, "404", "409", parameters=model_params(),
+                              *BODY_ERRORS, "404", "409", "412", parameters=model_params(),
                               body=patch_body("AdminModel")),
             "delete": admin_op("adminDeleteModel", "Delete a model",
                                f"With its endpoints. {WRITE_NOTE}",
-                               DELETED, "404", "409", status="204", parameters=model_params()),
+                               DELETED, "404", "409", "412", status="204", parameters=model_params()),
         },
         "/admin/models/{author}/{slug}/endpoints": {
             "get": admin_op("adminListEndpoints", "List a model's endpoints (admin form)",
@@ -841,16 +859,16 @@ def admin_paths() -> Json:
                             "Fields left out are reset to their defaults (`disabled` too); "
                             f"`tag` cannot change. {WRITE_NOTE}",
                             admin_ok("The endpoint as stored.", "AdminEndpointResponse"),
-                            *BODY_ERRORS, "404", "409", parameters=endpoint_params(),
+                            *BODY_ERRORS, "404", "409", "412", parameters=endpoint_params(),
                             body=json_body("AdminEndpoint", "The whole endpoint.")),
             "patch": admin_op("adminUpdateEndpoint", "Update an endpoint",
                               "e.g. `{\"pricing\": {\"prompt\": \"0.0000002\"}}` changes one "
                               f"price. {WRITE_NOTE}",
                               admin_ok("The endpoint as stored.", "AdminEndpointResponse"),
-                              *BODY_ERRORS, "404", "409", parameters=endpoint_params(),
+                              *BODY_ERRORS, "404", "409", "412", parameters=endpoint_params(),
                               body=patch_body("AdminEndpoint")),
             "delete": admin_op("adminDeleteEndpoint", "Delete an endpoint", WRITE_NOTE,
-                               DELETED, "404", "409", status="204",
+                               DELETED, "404", "409", "412", status="204",
                                parameters=endpoint_params()),
         },
         "/admin/models/{author}/{slug}/endpoints/{tag}/disable": {
@@ -858,13 +876,13 @@ def admin_paths() -> Json:
                              "The endpoint stays listed with `status` -10 and no longer counts "
                              f"for `/models` (top provider, pricing). No body. {WRITE_NOTE}",
                              admin_ok("The endpoint as stored.", "AdminEndpointResponse"),
-                             "404", "409", parameters=endpoint_params()),
+                             "404", "409", "412", parameters=endpoint_params()),
         },
         "/admin/models/{author}/{slug}/endpoints/{tag}/enable": {
             "post": admin_op("adminEnableEndpoint", "Enable an endpoint",
                              f"Undoes disable: `status` 0 again. No body. {WRITE_NOTE}",
                              admin_ok("The endpoint as stored.", "AdminEndpointResponse"),
-                             "404", "409", parameters=endpoint_params()),
+                             "404", "409", "412", parameters=endpoint_params()),
         },
     }
 

@@ -151,11 +151,11 @@ class Server:
     """A `routeyard serve` process on 127.0.0.1."""
 
     def __init__(self, database_url: str, tmp_path: Path, env: dict[str, str] | None = None,
-                 workers: int = 1) -> None:
+                 workers: int = 1, inherit: bool = True) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = {
-            **os.environ,
+            **(os.environ if inherit else {}),
             "ROUTEYARD_DATABASE_URL": database_url,
             "ROUTEYARD_REFRESH_INTERVAL": "0.2",
             **(env or {}),
@@ -195,6 +195,15 @@ class Server:
         self._log.close()
         leaked = KEY_PATTERN.findall(self.log_path.read_text(errors="replace"))
         assert not leaked, f"an API key reached the server log {self.log_path}"
+
+
+# Variables a user's shell has; nothing a user would not set.
+USER_ENV_NAMES = ("PATH", "HOME", "LANG", "LC_ALL", "TERM", "USER", "TMPDIR", "VIRTUAL_ENV")
+
+
+def user_env() -> dict[str, str]:
+    """The environment a user starts routeyard with: this one's ordinary variables only."""
+    return {k: v for k, v in os.environ.items() if k in USER_ENV_NAMES}
 
 
 def run_cli(database_url: str, *args: str, env: dict[str, str] | None = None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -850,3 +851,63 @@ def test_a_change_through_server_a_is_served_by_server_b_within_two_seconds(
         log = server.log_path.read_text(errors="replace")
         assert admin_key not in log and read_key not in log
         assert "Traceback" not in log
+
+
+# -- optimistic concurrency: ETag and If-Match ----------------------------------------
+
+
+def _raw(api: Admin, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {api.admin_key}", **kwargs.pop("headers", {})}
+    return api.client.request(method, path, headers=headers, **kwargs)
+
+
+@pytest.mark.parametrize("path", [
+    f"{A}/providers", f"{A}/providers/deepinfra", f"{A}/models", f"{A}/models/{MAVERICK}",
+    MAVERICK_EP, f"{MAVERICK_EP}/deepinfra/fp8",
+])
+def test_every_admin_read_has_an_etag_of_its_data(api: Admin, path: str) -> None:
+    r = _raw(api, "GET", path)
+    assert r.status_code == 200
+    assert r.headers["etag"] == admin.etag(r.json()["data"])
+    assert re.fullmatch(r'"[0-9a-f]{32}"', r.headers["etag"])
+    assert _raw(api, "GET", path).headers["etag"] == r.headers["etag"]  # stable
+
+
+@pytest.mark.parametrize(("path", "patch"), [
+    (f"{A}/providers/deepinfra", {"name": "DeepInfra (renamed)"}),
+    (f"{A}/models/{MAVERICK}", {"description": "Changed."}),
+    (f"{MAVERICK_EP}/deepinfra/fp8", {"pricing": {"prompt": "0.000009"}}),
+])
+def test_if_match_is_honoured_and_a_stale_one_is_412(api: Admin, path: str,
+                                                     patch: dict[str, Any]) -> None:
+    first = _raw(api, "GET", path).headers["etag"]
+    changed = _raw(api, "PATCH", path, json=patch, headers={"If-Match": first})
+    assert changed.status_code == 200, changed.text
+    second = changed.headers["etag"]
+    assert second != first and second == admin.etag(changed.json()["data"])
+    assert _raw(api, "GET", path).headers["etag"] == second
+    before = api.store.read_catalog()
+    # A client that read before that change writes with the old tag: refused, nothing stored.
+    for method, body in (("PATCH", patch), ("DELETE", None)):
+        error = api.error(method, path, 412, json=body, headers={"If-Match": first})
+        assert "If-Match" in error["message"] and error["metadata"]["etag"] == second
+    assert api.store.read_catalog() == before
+    # One of several tags, or *, matches.
+    assert _raw(api, "PATCH", path, json=patch,
+                headers={"If-Match": f'"0000", {second}'}).status_code == 200
+    assert _raw(api, "PATCH", path, json=patch, headers={"If-Match": "*"}).status_code == 200
+    # A weak tag never matches (strong comparison).
+    assert _raw(api, "PATCH", path, json=patch,
+                headers={"If-Match": "W/" + second}).status_code == 412
+
+
+def test_disable_and_create_answers_carry_the_new_etag(api: Admin) -> None:
+    path = f"{MAVERICK_EP}/deepinfra/fp8"
+    stale = _raw(api, "GET", path).headers["etag"]
+    r = _raw(api, "POST", path + "/disable", headers={"If-Match": stale})
+    assert r.status_code == 200 and r.json()["data"]["disabled"] is True
+    assert r.headers["etag"] == _raw(api, "GET", path).headers["etag"] != stale
+    assert api.error("POST", path + "/enable", 412, headers={"If-Match": stale})
+    created = _raw(api, "POST", f"{A}/providers", json=NEW_PROVIDER)
+    assert created.status_code == 201
+    assert created.headers["etag"] == _raw(api, "GET", f"{A}/providers/acme").headers["etag"]

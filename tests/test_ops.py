@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import random
 import re
+import string
 import time
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import httpx
 import pytest
 
 from routeyard.store import Store
-from tests.conftest import Server
+from tests.conftest import Server, user_env
 
 QWEN = "qwen/qwen3-235b-a22b-thinking-2507"
 
@@ -30,8 +32,7 @@ def test_metrics_readyz_and_access_log_with_two_workers(database_url: str, tmp_p
     store.ensure_schema()
     key, _ = store.create_key("ops", "read")
     store.dispose()
-    server = Server(database_url, tmp_path, workers=2,
-                    env={"ROUTEYARD_LOG_FORMAT": "json", "PROMETHEUS_MULTIPROC_DIR": ""})
+    server = Server(database_url, tmp_path, workers=2, env={"ROUTEYARD_LOG_FORMAT": "json"})
     try:
         headers = {"Authorization": f"Bearer {key}", "X-Request-Id": "trace-me-1"}
         for _ in range(20):
@@ -72,6 +73,39 @@ def test_metrics_readyz_and_access_log_with_two_workers(database_url: str, tmp_p
         server.stop()
 
 
+def test_four_workers_started_as_a_user_starts_them_count_every_request(
+        database_url: str, tmp_path: Path) -> None:
+    """`routeyard serve --workers 4` with the environment a user has (no
+    PROMETHEUS_MULTIPROC_DIR): a scrape after 100 requests adds up to 100."""
+    assert "PROMETHEUS_MULTIPROC_DIR" not in user_env()
+    store = Store(database_url)
+    store.ensure_schema()
+    key, _ = store.create_key("ops", "read")
+    store.dispose()
+    server = Server(database_url, tmp_path, workers=4, env=user_env(), inherit=False)
+    try:
+        headers = {"Authorization": f"Bearer {key}"}
+        with httpx.Client(base_url=server.base, headers=headers) as client:
+            for i in range(100):
+                # a fresh connection each time, so that the requests spread over the workers
+                assert client.get(f"/api/v1/models/{QWEN}/endpoints",
+                                  headers={"connection": "close"}).status_code == 200, i
+        route = "/api/v1/models/{author}/{slug}/endpoints"
+        deadline = time.monotonic() + 10
+        total = 0.0
+        while time.monotonic() < deadline:
+            text = httpx.get(server.base + "/metrics").text
+            total = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                        if line.startswith("routeyard_requests_total{")
+                        and f'route="{route}"' in line)
+            if total >= 100:
+                break
+            time.sleep(0.2)
+        assert total == 100, text[:2000]
+    finally:
+        server.stop()
+
+
 def test_request_meter_adds_up_as_prometheus_observes() -> None:
     """Counts handed over in bulk render exactly as one observe() per request would."""
     from prometheus_client import generate_latest
@@ -104,3 +138,38 @@ def test_request_meter_adds_up_as_prometheus_observes() -> None:
     assert bulk_exact == direct_exact
     assert bulk_sums == pytest.approx(direct_sums, rel=1e-12) and len(bulk_sums) == 2
     assert 'routeyard_request_duration_seconds_bucket{le="0.0005",route="/r"} 4.0' in lines(bulk)
+
+
+def series(text: str) -> list[str]:
+    return [line.rsplit(" ", 1)[0] for line in text.splitlines()
+            if line and not line.startswith("#")]
+
+
+def test_random_methods_and_paths_add_no_metric_series(database_url: str,
+                                                       tmp_path: Path) -> None:
+    server = Server(database_url, tmp_path)
+    try:
+        with httpx.Client(base_url=server.base) as client:
+            def scrape() -> list[str]:
+                time.sleep(1.2)  # the meter hands its counts over each second
+                return series(client.get("/metrics").text)
+
+            # Once each kind: an unknown method on a route and off any route, an unknown path.
+            for method, path in (("FROB", "/api/v1/models"), ("FROB", "/nowhere"),
+                                 ("GET", "/nowhere")):
+                client.request(method, path)
+            client.get("/metrics")
+            before = scrape()
+            rng = random.Random(14)
+            for i in range(300):
+                method = "".join(rng.choices(string.ascii_uppercase, k=rng.randint(3, 12)))
+                path = "/" + "/".join(rng.choices(["api", "v1", "x", "%41", str(i)], k=3))
+                r = client.request(method, path if i % 2 else "/api/v1/models")
+                assert r.status_code in (401, 404, 405), (method, path, r.status_code)
+                assert client.get(f"/{i}/{method}").status_code == 404
+            after = scrape()
+        assert len(after) == len(before), sorted(set(after) - set(before))[:20]
+        assert any('method="other"' in line for line in after)
+        assert not any("FROB" in line for line in after)
+    finally:
+        server.stop()

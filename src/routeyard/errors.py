@@ -11,7 +11,8 @@
     ├── KeyNotFound            no API key matches an id or prefix
     └── APIError               an HTTP error answered in the envelope
         ├── BadRequest (400), Unauthorized (401), Forbidden (403), NotFound (404),
-        ├── MethodNotAllowed (405), PayloadTooLarge (413), Conflict (409)
+        ├── MethodNotAllowed (405), Conflict (409), PreconditionFailed (412),
+        ├── PayloadTooLarge (413)
         ├── TooManyRequests (429, with Retry-After)
         └── ServiceUnavailable (503)
 """
@@ -100,6 +101,13 @@ class MethodNotAllowed(APIError):
 class Conflict(APIError):
     status = 409
     default_message = "Conflict"
+
+
+class PreconditionFailed(APIError):
+    """412: an ``If-Match`` that does not match the record's current ETag."""
+
+    status = 412
+    default_message = "Precondition Failed"
 
 
 class PayloadTooLarge(APIError):

@@ -21,9 +21,13 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
+    values,
 )
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# Every label value comes from a closed set: a client must not be able to add series. Routes
+# are the app's path templates ("unmatched" for the rest); other methods count as "other".
+METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 
@@ -35,6 +39,8 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         multi = bool(os.environ.get(MULTIPROC_ENV))
+        if multi:
+            _use_multiprocess_values()
         r = self.registry
 
         def gauge(name: str, doc: str, mode: str, labels: tuple[str, ...] = ()) -> Gauge:
@@ -100,6 +106,15 @@ class Metrics:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
 
 
+def _use_multiprocess_values() -> None:
+    """Make prometheus-client keep values in the shared files. It chooses its storage once,
+    when first imported, by whether ``PROMETHEUS_MULTIPROC_DIR`` is present then; if it was
+    imported before the variable was set (in ``serve``'s process, whose workers are forked),
+    every worker would count in memory only and /metrics would add up nothing."""
+    if values.ValueClass.__name__ != "MmapedValue":
+        values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
+
+
 class RequestMeter:
     """``routeyard_requests`` and ``routeyard_request_duration_seconds``, counted in plain
     Python per request and added to prometheus-client in bulk by :meth:`flush`: before this
@@ -114,7 +129,7 @@ class RequestMeter:
         self._width = len(LATENCY_BUCKETS) + 3  # count, sum, a bucket per bound and +Inf
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
-        key = (route, method, status)
+        key = (route, method if method in METHODS else "other", status)
         row = self._pending.get(key)
         if row is None:
             row = self._pending[key] = [0.0] * self._width

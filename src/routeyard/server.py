@@ -6,7 +6,11 @@ import os
 import tempfile
 
 from routeyard.config import Settings
-from routeyard.metrics import MULTIPROC_ENV
+
+# Named here, not imported from routeyard.metrics: importing prometheus-client fixes its
+# storage (in memory, or files for several processes) by whether this variable is present,
+# so it must be set before anything imports it; workers are forked from this process.
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def serve(settings: Settings) -> None:

@@ -12,18 +12,16 @@ within the refresh interval. Only admin-scoped keys get past :func:`require_admi
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import math
 import re
-import time
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import msgspec
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -34,18 +32,16 @@ from routeyard.catalog import declarative
 from routeyard.catalog.schema import Checker, check_endpoint, check_model, check_provider
 from routeyard.errors import (
     BadRequest,
-    Conflict,
     Forbidden,
     NotFound,
     PayloadTooLarge,
+    PreconditionFailed,
 )
 from routeyard.models import Catalog, Endpoint, Model, Provider
 from routeyard.prices import format_decimal
-from routeyard.store import catalog as sc
 
 T = TypeVar("T")
 MAX_PROBLEMS = 100  # listed in an error's metadata; the message names the first few
-SOURCE = "admin-api"
 NO_STORE = {"cache-control": "no-store"}
 # Quick pre-check of the raw body for the only JSON escapes that decode to strings no database
 # can store (NUL; a lone UTF-16 surrogate). A body without them needs no walk.
@@ -278,38 +274,50 @@ def _check_endpoint(body: dict[str, Any], known: list[str]) -> Endpoint:
 
 
 # -- reading and writing -------------------------------------------------------------
+# Each write is one Store method: it reads the record, runs the function given here (the
+# If-Match check, the merge, validation) and writes, in one serialised transaction.
 
 
-async def _write(request: Request, change: Callable[[Connection], T]) -> T:
-    """Run ``change`` in one transaction, then reload this process's snapshot."""
+def etag(data: Any) -> str:
+    """The strong entity tag of an admin answer's ``data``: a digest of its canonical JSON."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return '"' + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32] + '"'
+
+
+def _answer(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return ok(data, status, {"etag": etag(data), **(headers or {})})
+
+
+def _if_match(request: Request) -> Callable[[Any], None]:
+    """A check of the stored record's data against the request's ``If-Match`` (RFC 9110:
+    strong comparison, ``*`` matches any record): 412 on a mismatch."""
+    header = request.headers.get("if-match")
+
+    def check(current: Any) -> None:
+        if header is None or header.strip() == "*":
+            return
+        tags = {t.strip() for t in header.split(",")}
+        if etag(current) not in tags:
+            raise PreconditionFailed(
+                "The record changed since it was read (If-Match does not match its ETag); "
+                "read it again", metadata={"etag": etag(current)})
+    return check
+
+
+async def _store_call(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a Store write in a thread, then reload this process's snapshot."""
     rt = runtime(request)
-    try:
-        result = await asyncio.to_thread(rt.store.write_catalog, change)
-    except IntegrityError:
-        # A concurrent write got there first (same id, or a provider deleted meanwhile).
-        raise Conflict("The change conflicts with a concurrent change; retry") from None
+    result = await asyncio.to_thread(fn, *args, **kwargs)
     await asyncio.to_thread(rt.refresh)
     return result
 
 
-async def _read(request: Request, fn: Callable[[Connection], T]) -> T:
-    def run() -> T:
-        with runtime(request).store.connect() as conn:
-            return fn(conn)
-    return await asyncio.to_thread(run)
-
-
-def _apply(conn: Connection, catalog: Catalog) -> None:
-    # overwrite=True: the admin's value of operator-owned fields (`disabled`) is the one kept.
-    sc.apply_catalog(conn, catalog, now=_now(), overwrite=True, source=SOURCE)
+async def _read(request: Request, fn: Callable[..., T], *args: Any) -> T:
+    return await asyncio.to_thread(fn, *args)
 
 
 def _model_id(request: Request) -> str:
     return f"{request.path_params['author']}/{request.path_params['slug']}"
-
-
-def _now() -> int:
-    return int(time.time())
 
 
 # -- providers -----------------------------------------------------------------------
@@ -317,32 +325,26 @@ def _now() -> int:
 
 async def list_providers(request: Request) -> Response:
     require_admin(request)
-    catalog: Catalog = await _read(request, sc.read_catalog)
-    return ok([declarative.provider_dict(p) for p in catalog.providers])
+    catalog: Catalog = await _read(request, runtime(request).store.read_catalog)
+    return _answer([declarative.provider_dict(p) for p in catalog.providers])
 
 
 async def create_provider(request: Request) -> Response:
     require_admin(request)
     body = await json_body(request)
     provider = _check_provider(body)
-
-    def change(conn: Connection) -> None:
-        if sc.read_provider(conn, provider.slug) is not None:
-            raise Conflict(f"Provider {provider.slug} already exists")
-        _apply(conn, Catalog(providers=(provider,)))
-
-    await _write(request, change)
-    return ok(declarative.provider_dict(provider), 201,
-              {"location": f"{P}/providers/{provider.slug}"})
+    await _store_call(request, runtime(request).store.create_provider, provider)
+    return _answer(declarative.provider_dict(provider), 201,
+                   {"location": f"{P}/providers/{provider.slug}"})
 
 
 async def get_provider(request: Request) -> Response:
     require_admin(request)
     slug = request.path_params["slug"]
-    found = await _read(request, lambda conn: sc.read_provider(conn, slug))
+    found = await _read(request, runtime(request).store.read_provider, slug)
     if found is None:
         raise NotFound(f"Provider {slug} not found")
-    return ok(declarative.provider_dict(found))
+    return _answer(declarative.provider_dict(found))
 
 
 async def update_provider(request: Request) -> Response:
@@ -350,34 +352,25 @@ async def update_provider(request: Request) -> Response:
     slug = request.path_params["slug"]
     body = await json_body(request)
     patch = request.method == "PATCH"
+    if_match = _if_match(request)
 
-    def update(conn: Connection) -> Provider:
-        current = sc.read_provider(conn, slug)
-        if current is None:
-            raise NotFound(f"Provider {slug} not found")
-        merged = merge_patch(declarative.provider_dict(current), body) if patch else dict(body)
+    def change(current: Provider) -> Provider:
+        stored = declarative.provider_dict(current)
+        if_match(stored)
+        merged = merge_patch(stored, body) if patch else dict(body)
         _keep_identity(merged, "slug", current.slug, "A provider")
-        provider = _check_provider(merged)
-        _apply(conn, Catalog(providers=(provider,)))
-        return provider
+        return _check_provider(merged)
 
-    return ok(declarative.provider_dict(await _write(request, update)))
+    provider = await _store_call(request, runtime(request).store.update_provider, slug, change)
+    return _answer(declarative.provider_dict(provider))
 
 
 async def delete_provider(request: Request) -> Response:
     require_admin(request)
-    slug = request.path_params["slug"]
-
-    def delete(conn: Connection) -> None:
-        if sc.read_provider(conn, slug) is None:
-            raise NotFound(f"Provider {slug} not found")
-        count = sc.provider_endpoint_count(conn, slug)
-        if count:
-            raise Conflict(f"Provider {slug} still has {count} endpoint(s); delete them first",
-                           metadata={"endpoints": count})
-        sc.delete_provider(conn, slug)
-
-    await _write(request, delete)
+    if_match = _if_match(request)
+    await _store_call(request, runtime(request).store.delete_provider,
+                      request.path_params["slug"],
+                      lambda current: if_match(declarative.provider_dict(current)))
     return no_content()
 
 
@@ -386,29 +379,21 @@ async def delete_provider(request: Request) -> Response:
 
 async def list_models(request: Request) -> Response:
     require_admin(request)
-    catalog: Catalog = await _read(request, sc.read_catalog)
-    return ok([declarative.model_dict(m) for m in catalog.models])
+    catalog: Catalog = await _read(request, runtime(request).store.read_catalog)
+    return _answer([declarative.model_dict(m) for m in catalog.models])
 
 
 async def create_model(request: Request) -> Response:
     require_admin(request)
     body = await json_body(request)
-
-    def change(conn: Connection) -> Model:
-        model = _check_model(body, sc.provider_slugs(conn))
-        existing = sc.read_model(conn, model.id)  # ids are unique regardless of case
-        if existing is not None:
-            raise Conflict(f"Model {existing.id} already exists")
-        _apply(conn, Catalog(models=(model,)))
-        return model
-
-    model = await _write(request, change)
-    return ok(declarative.model_dict(model), 201, {"location": f"{P}/models/{model.id}"})
+    model = await _store_call(request, runtime(request).store.create_model,
+                              lambda known: _check_model(body, known))
+    return _answer(declarative.model_dict(model), 201, {"location": f"{P}/models/{model.id}"})
 
 
 async def _find_model(request: Request) -> Model:
     model_id = _model_id(request)
-    found = await _read(request, lambda conn: sc.read_model(conn, model_id))
+    found = await _read(request, runtime(request).store.read_model, model_id)
     if found is None:
         raise NotFound(f"Model {model_id} not found")
     return found
@@ -416,62 +401,41 @@ async def _find_model(request: Request) -> Model:
 
 async def get_model(request: Request) -> Response:
     require_admin(request)
-    return ok(declarative.model_dict(await _find_model(request)))
+    return _answer(declarative.model_dict(await _find_model(request)))
 
 
 async def update_model(request: Request) -> Response:
     """PUT replaces the model's fields; its endpoints are replaced only when the body has
     ``endpoints`` (endpoints left out of the new list are deleted). PATCH merges."""
     require_admin(request)
-    model_id = _model_id(request)
     body = await json_body(request)
     patch = request.method == "PATCH"
+    replace_endpoints = "endpoints" in body
+    if_match = _if_match(request)
 
-    def update(conn: Connection) -> Model:
-        current = sc.read_model(conn, model_id)
-        if current is None:
-            raise NotFound(f"Model {model_id} not found")
+    def change(current: Model, known: list[str]) -> Model:
         existing = declarative.model_dict(current)
+        if_match(existing)
         merged = merge_patch(existing, body) if patch else dict(body)
         _keep_identity(merged, "id", current.id, "A model")
-        replace_endpoints = "endpoints" in body
         if not replace_endpoints:
             merged["endpoints"] = existing["endpoints"]
-        model = _check_model(merged, sc.provider_slugs(conn))
-        _apply(conn, Catalog(models=(model,)))
-        if replace_endpoints:
-            sc.delete_endpoints_except(conn, model.id, {e.tag for e in model.endpoints})
-        return model
+        return _check_model(merged, known)
 
-    return ok(declarative.model_dict(await _write(request, update)))
+    model = await _store_call(request, runtime(request).store.update_model, _model_id(request),
+                              change, replace_endpoints=replace_endpoints)
+    return _answer(declarative.model_dict(model))
 
 
 async def delete_model(request: Request) -> Response:
     require_admin(request)
-    model_id = _model_id(request)
-
-    def delete(conn: Connection) -> None:
-        current = sc.read_model(conn, model_id)
-        if current is None:
-            raise NotFound(f"Model {model_id} not found")
-        sc.delete_model(conn, current.id)
-
-    await _write(request, delete)
+    if_match = _if_match(request)
+    await _store_call(request, runtime(request).store.delete_model, _model_id(request),
+                      lambda current: if_match(declarative.model_dict(current)))
     return no_content()
 
 
 # -- endpoints -----------------------------------------------------------------------
-
-
-def _with_endpoint(model: Model, endpoint: Endpoint) -> Model:
-    eps = list(model.endpoints)
-    for i, e in enumerate(eps):
-        if e.tag == endpoint.tag:
-            eps[i] = endpoint
-            break
-    else:
-        eps.append(endpoint)
-    return msgspec.structs.replace(model, endpoints=tuple(eps))
 
 
 def _find(model: Model | None, model_id: str, tag: str) -> tuple[Model, Endpoint]:
@@ -486,77 +450,66 @@ def _find(model: Model | None, model_id: str, tag: str) -> tuple[Model, Endpoint
 async def list_endpoints(request: Request) -> Response:
     require_admin(request)
     model = await _find_model(request)
-    return ok([declarative.endpoint_dict(e) for e in model.endpoints])
+    return _answer([declarative.endpoint_dict(e) for e in model.endpoints])
 
 
 async def create_endpoint(request: Request) -> Response:
     """Add an endpoint after the model's others (last in serving order)."""
     require_admin(request)
-    model_id = _model_id(request)
     body = await json_body(request)
-
-    def change(conn: Connection) -> tuple[Model, Endpoint]:
-        model = sc.read_model(conn, model_id)
-        if model is None:
-            raise NotFound(f"Model {model_id} not found")
-        endpoint = _check_endpoint(body, sc.provider_slugs(conn))
-        if any(e.tag == endpoint.tag for e in model.endpoints):
-            raise Conflict(f"Model {model.id} already has an endpoint tagged {endpoint.tag}")
-        _apply(conn, Catalog(models=(_with_endpoint(model, endpoint),)))
-        return model, endpoint
-
-    model, endpoint = await _write(request, change)
-    return ok(declarative.endpoint_dict(endpoint), 201,
-              {"location": f"{P}/models/{model.id}/endpoints/{endpoint.tag}"})
+    model, endpoint = await _store_call(
+        request, runtime(request).store.create_endpoint, _model_id(request),
+        lambda _model, known: _check_endpoint(body, known))
+    return _answer(declarative.endpoint_dict(endpoint), 201,
+                   {"location": f"{P}/models/{model.id}/endpoints/{endpoint.tag}"})
 
 
 async def get_endpoint(request: Request) -> Response:
     require_admin(request)
     model_id, tag = _model_id(request), request.path_params["tag"]
-    _, found = _find(await _read(request, lambda c: sc.read_model(c, model_id)), model_id, tag)
-    return ok(declarative.endpoint_dict(found))
+    model = await _read(request, runtime(request).store.read_model, model_id)
+    _, found = _find(model, model_id, tag)
+    return _answer(declarative.endpoint_dict(found))
 
 
 async def update_endpoint(request: Request) -> Response:
     require_admin(request)
-    model_id, tag = _model_id(request), request.path_params["tag"]
     body = await json_body(request)
     patch = request.method == "PATCH"
+    if_match = _if_match(request)
 
-    def update(conn: Connection) -> Endpoint:
-        model, current = _find(sc.read_model(conn, model_id), model_id, tag)
-        merged = merge_patch(declarative.endpoint_dict(current), body) if patch else dict(body)
+    def change(_model: Model, current: Endpoint, known: list[str]) -> Endpoint:
+        stored = declarative.endpoint_dict(current)
+        if_match(stored)
+        merged = merge_patch(stored, body) if patch else dict(body)
         _keep_identity(merged, "tag", current.tag, "An endpoint")
-        endpoint = _check_endpoint(merged, sc.provider_slugs(conn))
-        _apply(conn, Catalog(models=(_with_endpoint(model, endpoint),)))
-        return endpoint
+        return _check_endpoint(merged, known)
 
-    return ok(declarative.endpoint_dict(await _write(request, update)))
+    endpoint = await _store_call(request, runtime(request).store.update_endpoint,
+                                 _model_id(request), request.path_params["tag"], change)
+    return _answer(declarative.endpoint_dict(endpoint))
 
 
 async def delete_endpoint(request: Request) -> Response:
     require_admin(request)
-    model_id, tag = _model_id(request), request.path_params["tag"]
-
-    def delete(conn: Connection) -> None:
-        model, _ = _find(sc.read_model(conn, model_id), model_id, tag)
-        sc.delete_endpoint(conn, model.id, tag)
-
-    await _write(request, delete)
+    if_match = _if_match(request)
+    await _store_call(request, runtime(request).store.delete_endpoint, _model_id(request),
+                      request.path_params["tag"],
+                      lambda current: if_match(declarative.endpoint_dict(current)))
     return no_content()
 
 
 async def _set_disabled(request: Request, disabled: bool) -> Response:
     require_admin(request)
-    model_id, tag = _model_id(request), request.path_params["tag"]
+    if_match = _if_match(request)
 
-    def change(conn: Connection) -> Endpoint:
-        model, current = _find(sc.read_model(conn, model_id), model_id, tag)
-        endpoint = msgspec.structs.replace(current, disabled=disabled)
-        _apply(conn, Catalog(models=(_with_endpoint(model, endpoint),)))
-        return endpoint
+    def change(_model: Model, current: Endpoint, _known: list[str]) -> Endpoint:
+        if_match(declarative.endpoint_dict(current))
+        return msgspec.structs.replace(current, disabled=disabled)
 
-    return ok(declarative.endpoint_dict(await _write(request, change)))
+    endpoint = await _store_call(request, runtime(request).store.update_endpoint,
+                                 _model_id(request), request.path_params["tag"], change)
+    return _answer(declarative.endpoint_dict(endpoint))
 
 
 async def disable_endpoint(request: Request) -> Response:

@@ -20,14 +20,14 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
-from routeyard.errors import SchemaOutOfDate, StoreError, StoreUnavailable
+from routeyard.errors import Conflict, SchemaOutOfDate, StoreError, StoreUnavailable
 from routeyard.keys import KeyRecord, generate_key, hash_key, key_prefix
-from routeyard.models import Catalog
+from routeyard.models import Catalog, Endpoint, Model, Provider
 from routeyard.store import catalog as store_catalog
 from routeyard.store import keys as store_keys
-from routeyard.store import tables
+from routeyard.store import records, tables
 
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -105,6 +105,29 @@ class Store:
                 yield conn
         except OperationalError as exc:
             raise StoreUnavailable(f"database unavailable: {exc.orig.__class__.__name__}") from exc
+
+    @contextmanager
+    def catalog_write(self) -> Iterator[Connection]:
+        """A catalog transaction serialised with every other catalog write, in every process:
+        on SQLite an immediate transaction (it takes the write lock before its first read),
+        on PostgreSQL a ``SELECT … FOR UPDATE`` of the catalog's version row, which every
+        catalog write updates anyway. What such a transaction reads is therefore still true
+        when it writes: no read-modify-write can lose a concurrent one."""
+        with self.transaction() as conn:
+            if self.dialect == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                self._lock_state(conn, "catalog")
+            yield conn
+
+    @staticmethod
+    def _lock_state(conn: Connection, name: str) -> None:
+        row = tables.state.c.name == name
+        if conn.execute(sa.select(tables.state.c.version).where(row).with_for_update()).first():
+            return
+        # The first write ever: make the row (a concurrent first write fails on its key).
+        conn.execute(sa.insert(tables.state).values(name=name, version=0))
+        conn.execute(sa.select(tables.state.c.version).where(row).with_for_update())
 
     # -- schema ------------------------------------------------------------------------
 
@@ -206,7 +229,7 @@ class Store:
         source: str | None = None,
     ) -> store_catalog.Diff:
         """Make the database match ``catalog`` in one transaction (rolled back on dry run)."""
-        with self.transaction() as conn:
+        with self.catalog_write() as conn:
             diff = store_catalog.apply_catalog(
                 conn, catalog, now=now(), prune=prune, overwrite=overwrite, source=source
             )
@@ -216,13 +239,85 @@ class Store:
                 self.bump(conn, "catalog")
         return diff
 
-    def write_catalog(self, change: Callable[[Connection], T]) -> T:
-        """Run ``change`` (a function of store.catalog calls) in one transaction and mark the
-        catalog changed, so that every process reloads it."""
-        with self.transaction() as conn:
-            result = change(conn)
-            self.bump(conn, "catalog")
+    def write_catalog(self, change: Callable[[Connection], T], conflict: str | None = None) -> T:
+        """Run ``change`` (a function of store.catalog calls) in one serialised catalog
+        transaction (:meth:`catalog_write`) and mark the catalog changed, so that every
+        process reloads it. A unique or foreign key the change breaks is a
+        :class:`~routeyard.errors.Conflict` (with the message ``conflict``)."""
+        try:
+            with self.catalog_write() as conn:
+                result = change(conn)
+                self.bump(conn, "catalog")
+        except IntegrityError:
+            raise Conflict(conflict or "The change conflicts with a concurrent change; retry") from None
         return result
+
+    # The admin API's writes: each reads the record, lets the caller's function check and
+    # change it, and writes it back, in one serialised transaction. NotFound, Conflict and
+    # whatever the caller's function raises leave the catalog unchanged.
+
+    def create_provider(self, provider: Provider) -> None:
+        self.write_catalog(lambda c: records.create_provider(c, provider, now()),
+                           f"Provider {provider.slug} already exists")
+
+    def update_provider(self, slug: str, change: Callable[[Provider], Provider]) -> Provider:
+        return self.write_catalog(lambda c: records.update_provider(c, slug, change, now()))
+
+    def delete_provider(self, slug: str, check: Callable[[Provider], None]) -> None:
+        self.write_catalog(lambda c: records.delete_provider(c, slug, check))
+
+    def create_model(self, build: Callable[[list[str]], Model]) -> Model:
+        """``build`` makes the model from the known provider slugs."""
+        try:
+            return self.write_catalog(lambda c: records.create_model(c, build, now()))
+        except Conflict:
+            model = build(self.provider_slugs())
+            existing = self.read_model(model.id)  # ids are unique regardless of case
+            if existing is None:
+                raise
+            raise Conflict(f"Model {existing.id} already exists") from None
+
+    def update_model(self, model_id: str, change: Callable[[Model, list[str]], Model], *,
+                     replace_endpoints: bool) -> Model:
+        return self.write_catalog(lambda c: records.update_model(
+            c, model_id, change, now(), replace_endpoints=replace_endpoints))
+
+    def delete_model(self, model_id: str, check: Callable[[Model], None]) -> None:
+        self.write_catalog(lambda c: records.delete_model(c, model_id, check))
+
+    def create_endpoint(self, model_id: str, build: Callable[[Model, list[str]], Endpoint]
+                        ) -> tuple[Model, Endpoint]:
+        try:
+            return self.write_catalog(lambda c: records.create_endpoint(c, model_id, build, now()))
+        except Conflict:
+            model = self.read_model(model_id)
+            if model is None:
+                raise
+            endpoint = build(model, self.provider_slugs())
+            if any(e.tag == endpoint.tag for e in model.endpoints):
+                raise Conflict(f"Model {model.id} already has an endpoint tagged "
+                               f"{endpoint.tag}") from None
+            raise
+
+    def update_endpoint(self, model_id: str, tag: str,
+                        change: Callable[[Model, Endpoint, list[str]], Endpoint]) -> Endpoint:
+        return self.write_catalog(lambda c: records.update_endpoint(c, model_id, tag, change,
+                                                                    now()))
+
+    def delete_endpoint(self, model_id: str, tag: str, check: Callable[[Endpoint], None]) -> None:
+        self.write_catalog(lambda c: records.delete_endpoint(c, model_id, tag, check))
+
+    def read_model(self, model_id: str) -> Model | None:
+        with self.connect() as conn:
+            return store_catalog.read_model(conn, model_id)
+
+    def read_provider(self, slug: str) -> Provider | None:
+        with self.connect() as conn:
+            return store_catalog.read_provider(conn, slug)
+
+    def provider_slugs(self) -> list[str]:
+        with self.connect() as conn:
+            return store_catalog.provider_slugs(conn)
 
     def count_models(self) -> int:
         with self.connect() as conn:
