@@ -85,9 +85,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--ttfb-seconds", type=float, default=3.0,
                    help="seconds of one-at-a-time streamed requests per server and turn for "
                         "the time to first byte (default 3; at most 300 requests)")
-    p.add_argument("--settle", type=float, default=0.5,
-                   help="seconds of pause after each wrk run, for in-flight upstream calls "
-                        "to drain (default 0.5)")
+    p.add_argument("--settle", type=float, default=0.3,
+                   help="seconds of pause after each wrk run (default 0.3); then the bench "
+                        "waits until the gateway and the fake provider are idle")
+    p.add_argument("--drain-max", type=float, default=20.0,
+                   help="longest wait for them to become idle after a run (default 20 s)")
     p.add_argument("--no-fallback", action="store_true",
                    help="skip the fallback-cost runs (routeyard, first endpoint refusing)")
     p.add_argument("--profile", action="store_true",
@@ -390,9 +392,10 @@ class Measured:
     """One wrk run of one server in one cell, with the CPU its processes used meanwhile."""
 
     result: load.LoadResult
-    cpu_s: float  # the gateway's processes (0 for direct)
+    cpu_s: float  # the gateway's processes (0 for direct), during the run and its drain
     upstream_cpu_s: float  # the fake provider's
     wrk_cpu_s: float  # the load generator's own
+    upstream_requests: int  # completions the fake provider was asked for meanwhile
 
     @property
     def errors(self) -> int:
@@ -453,19 +456,35 @@ class Bench:
         self.fake = fake
         self.results = results
 
+    def upstream_count(self) -> int:
+        """Completions the fake provider has been asked for so far."""
+        counts = httpx.get(self.fake.base + "/_control", timeout=10).json()["requests"]
+        return int(counts.get("completed", 0)) + int(counts.get("streamed", 0))
+
+    def drain(self, pids: list[int]) -> None:
+        """Wait (at most --drain-max seconds) until ``pids`` are idle: a gateway may still
+        be working through requests of connections wrk dropped, and the next server's run
+        must not pay for them (nor this one's CPU figure miss them)."""
+        deadline = time.perf_counter() + self.args.drain_max
+        time.sleep(self.args.settle)
+        while time.perf_counter() < deadline:
+            before = cpu_seconds(pids)
+            time.sleep(0.2)
+            if cpu_seconds(pids) - before < 0.2 * 0.15:  # under 15 % of a core
+                return
+
     def wrk(self, gw: Gateway, stream: bool, connections: int,
             seconds: int = 0) -> Measured:
         pids, fake_pids = gw.pids(), self.fake.tree()
+        count0 = self.upstream_count()
         cpu0, up0, wrk0 = cpu_seconds(pids), cpu_seconds(fake_pids), _children_cpu()
         r = load.run(gw.url, gw.request_headers(), duration=seconds or self.args.duration,
                      connections=connections, threads=1, method="POST",
                      body=gw.body(stream), timeout_s=10)
-        measured = Measured(r, cpu_seconds(pids) - cpu0, cpu_seconds(fake_pids) - up0,
-                            _children_cpu() - wrk0)
-        # A gateway may still be finishing upstream calls of connections wrk dropped: let
-        # them drain, so that the next server's run does not pay for them.
-        time.sleep(self.args.settle)
-        return measured
+        wrk_cpu = _children_cpu() - wrk0
+        self.drain([*pids, *fake_pids])
+        return Measured(r, cpu_seconds(pids) - cpu0, cpu_seconds(fake_pids) - up0, wrk_cpu,
+                        self.upstream_count() - count0)
 
     def first_bytes(self, gw: Gateway) -> list[float]:
         """Streamed completions one at a time for --ttfb-seconds: seconds to the first

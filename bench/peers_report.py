@@ -44,9 +44,14 @@ class Figures:
     def runs(self, setting: str, stream: bool, conns: int, key: str) -> list[Measured]:
         return self.res.runs.get((setting, stream, conns, key), [])
 
+    def timed(self, setting: str, stream: bool, conns: int, key: str) -> list[Measured]:
+        """The runs that completed requests (a run with none has no percentiles)."""
+        return [m for m in self.runs(setting, stream, conns, key) if m.result.requests]
+
     def median(self, setting: str, stream: bool, conns: int, key: str,
                attr: str) -> float | None:
-        return _median([getattr(m.result, attr) for m in self.runs(setting, stream, conns, key)])
+        return _median([getattr(m.result, attr)
+                        for m in self.timed(setting, stream, conns, key)])
 
     def added(self, setting: str, stream: bool, conns: int, key: str, attr: str = "p50_ms",
               base: str = "direct") -> float | None:
@@ -54,7 +59,8 @@ class Figures:
         ours = self.runs(setting, stream, conns, key)
         theirs = self.runs(setting, stream, conns, base)
         pairs = [getattr(a.result, attr) - getattr(b.result, attr)
-                 for a, b in zip(ours, theirs, strict=False)]
+                 for a, b in zip(ours, theirs, strict=False)
+                 if a.result.requests and b.result.requests]
         return _median(pairs)
 
     def ratio(self, setting: str, stream: bool, conns: int, key: str) -> float | None:
@@ -66,7 +72,7 @@ class Figures:
     def cpu_us(self, setting: str, stream: bool, conns: int, key: str,
                upstream: bool = False) -> float | None:
         runs = self.runs(setting, stream, conns, key)
-        requests = sum(m.result.requests for m in runs)
+        requests = sum(m.upstream_requests for m in runs)
         if not requests:
             return None
         cpu = sum(m.upstream_cpu_s if upstream else m.cpu_s for m in runs)
@@ -254,8 +260,10 @@ def render(res: Results, *, root: Path, command: str, args: argparse.Namespace,
          "p50 / p99 are medians over the turns of wrk's percentiles; *added* is the median "
          "over the turns of (gateway − direct in the same turn); × direct likewise for req/s"),
         ("- CPU µs / request: user + system time of every process of the gateway "
-         "(/proc/PID/stat) during the runs at the highest connection count, over the requests "
-         "served; direct shows the fake provider's own (upstream) CPU per request"),
+         "(/proc/PID/stat) during the runs at the highest connection count and until it was "
+         "idle again, over the completions the fake provider was asked for meanwhile; direct "
+         "shows the fake provider's own (upstream) CPU per request. Between two runs the bench "
+         "waits until the gateway and the fake provider are idle"),
         (f"- first data: one request at a time for {args.ttfb_seconds:g} s per turn (a raw "
          "HTTP/1.1 client, `bench/http1.py`): from the request sent to the first `data:` line"),
         "- fake provider (`routeyard fake-provider`, one process), settings: "

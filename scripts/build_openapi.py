@@ -356,6 +356,7 @@ def schemas() -> Json:
         ),
         **admin_schemas(),
         **outcomes_schemas(),
+        **accounting_schemas(),
     }
 
 
@@ -536,6 +537,8 @@ def admin_schemas() -> Json:
 ERRORS: dict[str, tuple[str, str]] = {
     "400": ("BadRequest", "A malformed request."),
     "401": ("Unauthorized", "No valid API key (unless the operator made discovery public)."),
+    "402": ("PaymentRequired", "The key has reached its spend limit for the current period "
+            "(docs/accounting.md); `error.metadata` holds `limit`, `usage` and `limit_reset`."),
     "403": ("Forbidden", "The API key is valid but not admin-scoped."),
     "404": ("NotFound", "No such model (on the admin API: or provider, or endpoint)."),
     "409": ("Conflict", "The record exists already, is still in use, or changed meanwhile."),
@@ -1098,15 +1101,195 @@ def router_paths() -> Json:
     }
 
 
-PATH_GROUPS = (discovery_paths, meta_paths, router_paths, admin_paths, outcomes_paths)
+USD = {"type": "number", "minimum": 0}
+NULLABLE_INT = {"type": ["integer", "null"]}
+NULLABLE_NUMBER = {"type": ["number", "null"]}
+NULLABLE_STRING = {"type": ["string", "null"]}
+RESET = ("daily", "weekly", "monthly")
+
+
+def usd(description: str) -> Json:
+    return {**USD, "description": f"{description} USD, the exact decimal digits."}
+
+
+def accounting_schemas() -> Json:
+    """``/key``, ``/generation`` and ``/activity`` in OpenRouter's shapes (every field of its
+    2025-10 spec and those its Python SDK 1.3.x requires), and the admin form of keys."""
+    budget = obj({
+        "budget_id": NULLABLE_STRING, "guardrail_id": NULLABLE_STRING,
+        "include_byok": {"type": "boolean"}, "limit_usd": usd("The limit."),
+        "remaining_usd": usd("Left in this period."),
+        "reset_interval": or_null(enum(RESET, "When the limit restarts; null: never.")),
+        "resets_at": or_null({"type": "string", "format": "date-time"}),
+        "scope": {"type": "string", "description": "`key_limit`: the key's own limit."},
+        "spend_usd": usd("Spent in this period."),
+    }, "A key's spend limit as a budget layer.")
+    key = obj({
+        "label": {"type": "string", "description": "The key's name."},
+        "limit": or_null(USD, "The spend limit in USD; null: none."),
+        "limit_remaining": or_null(USD, "What is left of the limit in this period."),
+        "limit_reset": or_null(enum(RESET, "When usage counted against the limit restarts "
+                                    "(UTC; weeks from Monday); null: never.")),
+        "usage": usd("Spent in all."),
+        "usage_daily": usd("Spent this UTC day."),
+        "usage_weekly": usd("Spent this UTC week (from Monday)."),
+        "usage_monthly": usd("Spent this UTC month."),
+        **{f"byok_usage{p}": {"type": "number", "description": "Always 0 (no BYOK)."}
+           for p in ("", "_daily", "_weekly", "_monthly")},
+        "is_free_tier": {"type": "boolean", "description": "Always false."},
+        "is_provisioning_key": {"type": "boolean", "description": "True for admin keys."},
+        "is_management_key": {"type": "boolean", "description": "True for admin keys."},
+        "include_byok_in_limit": {"type": "boolean", "description": "Always false."},
+        "rate_limit": obj({"requests": {"type": "number"}, "interval": {"type": "string"},
+                           "note": {"type": "string"}}, "Legacy; always -1."),
+        "allowed_data_regions": {"type": "array", "items": {"type": "string"}},
+        "budgets": {"type": "array", "items": ref("KeyBudget")},
+        "effective_budget": or_null(ref("KeyBudget")),
+        "creator_user_id": NULLABLE_STRING,
+        "free_model_daily_requests": obj({"limit": {"type": "integer"},
+                                          "remaining": {"type": "integer"},
+                                          "used": {"type": "integer"}}),
+        "organization_id": NULLABLE_STRING,
+        "workspace_id": NULLABLE_STRING,
+    }, "The calling key.")
+    nulls = ("cache_discount", "upstream_inference_cost", "app_id", "moderation_latency",
+             "native_tokens_completion_images", "num_media_prompt", "num_input_audio_prompt",
+             "num_media_completion", "num_search_results", "num_fetches")
+    generation = obj({
+        "id": {"type": "string", "description": "The `gen-…` id of the response."},
+        "upstream_id": NULLABLE_STRING,
+        "total_cost": usd("The cost, from the catalog's prices of the endpoint that answered."),
+        "created_at": {"type": "string", "format": "date-time"},
+        "model": {"type": "string"},
+        "streamed": {"type": ["boolean", "null"]},
+        "cancelled": {"type": ["boolean", "null"]},
+        "provider_name": NULLABLE_STRING,
+        "latency": or_null({"type": "number"}, "Time to the first token, in ms."),
+        "generation_time": or_null({"type": "number"}, "From the first token to the end, ms."),
+        "finish_reason": NULLABLE_STRING,
+        "native_finish_reason": NULLABLE_STRING,
+        **{name: NULLABLE_INT for name in (
+            "tokens_prompt", "tokens_completion", "native_tokens_prompt",
+            "native_tokens_completion", "native_tokens_reasoning", "native_tokens_cached")},
+        **{name: {"type": "null"} for name in nulls},
+        "origin": {"type": "string"},
+        "usage": usd("The cost (as `total_cost`)."),
+        "is_byok": {"type": "boolean"},
+        "external_user": NULLABLE_STRING,
+        "api_type": {"type": "string", "description": "`completions`."},
+        "data_region": {"type": "string", "description": "`global`."},
+        "provider_responses": {"type": "array", "description": "Every attempt, in order.",
+                               "items": obj({
+                                   "status": NULLABLE_INT,
+                                   "endpoint_id": {"type": "string",
+                                                   "description": "The endpoint's tag."},
+                                   "latency": NULLABLE_NUMBER,
+                                   "provider_name": {"type": "string"}})},
+        **{name: NULLABLE_STRING for name in (
+            "http_referer", "preset_id", "router", "service_tier", "user_agent",
+            "web_search_engine", "workspace_id")},
+    }, "One routed request: counts, durations and cost; never a prompt or an answer.")
+    activity = obj({
+        "date": {"type": "string", "description": "UTC day, YYYY-MM-DD."},
+        "model": {"type": "string"}, "model_permaslug": {"type": "string"},
+        "endpoint_id": {"type": "string", "description": "`<model>@<provider slug>`."},
+        "provider_name": {"type": "string"},
+        "usage": usd("Spent."), "byok_usage_inference": {"type": "number"},
+        "requests": {"type": "integer"}, "prompt_tokens": {"type": "integer"},
+        "completion_tokens": {"type": "integer"}, "reasoning_tokens": {"type": "integer"},
+        "cached_tokens": {"type": "integer"},
+    }, "Usage of one UTC day, model and provider, every key's added up.")
+    admin_key = obj({
+        "id": {"type": "integer"}, "name": {"type": "string"}, "prefix": {"type": "string"},
+        "scope": enum(("read", "admin"), "The key's scope."),
+        "created_at": {"type": "integer"}, "last_used_at": NULLABLE_INT,
+        "revoked_at": NULLABLE_INT,
+        "limit": or_null(USD, "Spend limit in USD; null: none."),
+        "limit_reset": enum((*RESET, "never"), "When usage counted against the limit restarts."),
+        "usage": usd("Spent in all."), "usage_daily": usd("This UTC day."),
+        "usage_weekly": usd("This UTC week."), "usage_monthly": usd("This UTC month."),
+        "requests": {"type": "integer", "description": "Requests recorded in all."},
+    }, "A key as the admin API shows it (never the key itself).")
+    return {
+        "KeyBudget": budget,
+        "CurrentKeyResponse": obj({"data": key}),
+        "GenerationResponse": obj({"data": generation}),
+        "ActivityItem": activity,
+        "ActivityResponse": obj({"data": {"type": "array", "items": ref("ActivityItem")}}),
+        "AdminKey": admin_key,
+        "AdminKeyResponse": obj({"data": ref("AdminKey")}),
+        "AdminKeyListResponse": obj({"data": {"type": "array", "items": ref("AdminKey")}}),
+        "AdminKeyPatch": {
+            "type": "object", "additionalProperties": False,
+            "description": "Fields to change; the others stay.",
+            "properties": {
+                "limit": {"anyOf": [USD, {"type": "string", "pattern": PRICE_PATTERN},
+                                    {"type": "null"}],
+                          "description": "Spend limit in USD (a number or a decimal string); "
+                          "null removes it."},
+                "limit_reset": or_null(enum((*RESET, "never"), "When usage counted against "
+                                            "the limit restarts (UTC); null or never: never.")),
+            },
+        },
+    }
+
+
+def accounting_paths() -> Json:
+    """routeyard.api.accounting: the calling key, generations, activity, key limits."""
+    key_param = [path_param("key", "The key's id or prefix (`sk-ry-v1-…`, 17 characters).")]
+    return {
+        "/key": {"get": {
+            "operationId": "getCurrentKey", "tags": ["API Keys"],
+            "summary": "Get the calling API key: its limit and usage",
+            "description": "Usage is what every replica recorded, as of this process's last "
+            "read (within the refresh interval), plus what this process recorded since.",
+            "responses": responses(admin_ok("The calling key.", "CurrentKeyResponse"),
+                                   "401", "429", "500", "503"),
+        }},
+        "/generation": {"get": {
+            "operationId": "getGeneration", "tags": ["Generations"],
+            "summary": "Get a generation's metadata and cost",
+            "description": "Served to the key that made it and to admin keys (anyone else: "
+            "404), as soon as the response ended on the process that served it and on every "
+            "other within the accounting flush interval. Kept `generation_retention_days`.",
+            "parameters": [{"name": "id", "in": "query", "required": True,
+                            "schema": {"type": "string", "minLength": 1},
+                            "description": "The `gen-…` id (`X-Generation-Id`)."}],
+            "responses": responses(admin_ok("The generation.", "GenerationResponse"),
+                                   "400", "401", "404", "429", "500", "503"),
+        }},
+        "/activity": {"get": {
+            "operationId": "getUserActivity", "tags": ["Analytics"],
+            "summary": "Usage by UTC day, model and provider (admin key)",
+            "description": f"The last 30 UTC days and today, newest first. {ADMIN_KEY}",
+            "parameters": [query("date", "Only this UTC day (YYYY-MM-DD) of that window.")],
+            "responses": responses(admin_ok("The activity.", "ActivityResponse"),
+                                   "400", "401", "403", "429", "500", "503"),
+        }},
+        "/admin/keys": {"get": admin_op(
+            "adminListKeys", "List keys with their limits and usage", "",
+            admin_ok("The keys.", "AdminKeyListResponse"))},
+        "/admin/keys/{key}": {"patch": admin_op(
+            "adminUpdateKey", "Change a key's spend limit", WRITE_NOTE,
+            admin_ok("The key as stored.", "AdminKeyResponse"), "400", "404", "413",
+            body=json_body("AdminKeyPatch", "The limit and its reset period."),
+            parameters=key_param)},
+    }
+
+
+PATH_GROUPS = (discovery_paths, meta_paths, router_paths, admin_paths, outcomes_paths,
+               accounting_paths)
 TAGS: list[Json] = [
     {"name": "Models", "description": "The catalog's models."},
     {"name": "Endpoints", "description": "The endpoints (provider offers) of a model."},
     {"name": "Providers", "description": "The catalog's providers."},
     {"name": "Meta", "description": "Service description and health."},
     {"name": "Router", "description": "Chat completions routed across the catalog."},
-    {"name": "Admin", "description": "Changes to the catalog (providers, models, endpoints). "
-     "Every operation needs an admin-scoped key."},
+    {"name": "Admin", "description": "Changes to the catalog (providers, models, endpoints) "
+     "and to keys' spend limits. Every operation needs an admin-scoped key."},
+    {"name": "API Keys", "description": "The calling key's limit and usage."},
+    {"name": "Generations", "description": "What each routed request cost (docs/accounting.md)."},
+    {"name": "Analytics", "description": "Usage by day, model and provider."},
 ]
 
 

@@ -341,6 +341,10 @@ def test_discovery_paths_answer_as_the_brief_lists(doc: Json) -> None:
         "/providers": ["200", "401", "429", "500", "503"],
         "/openapi.json": ["200"],
         "/healthz": ["200"],
+        # accounting (routeyard.api.accounting, tests/test_accounting_api.py)
+        "/key": ["200", "401", "429", "500", "503"],
+        "/generation": ["200", "400", "401", "404", "429", "500", "503"],
+        "/activity": ["200", "400", "401", "403", "429", "500", "503"],
     }
     assert sorted(doc["paths"]["/chat/completions"]["post"]["responses"]) == [
         "200", "400", "401", "404", "413", "429", "500", "502", "503"]

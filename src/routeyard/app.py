@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from routeyard import logs
-from routeyard.api import admin, chat, ingest, ops
+from routeyard.api import accounting, admin, chat, ingest, ops
 from routeyard.api.fast import FastPath
 from routeyard.api.http import CORS_HEADERS, api_error_response, error_response
 from routeyard.api.routes import routes
@@ -36,7 +36,8 @@ log = logging.getLogger("routeyard")
 access = logging.getLogger("routeyard.access")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 HTTP_MESSAGES = {
-    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+    400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden",
+    404: "Not Found",
     405: "Method Not Allowed", 413: "Request body too large", 414: "URI Too Long",
     429: "Too Many Requests", 431: "Request Header Fields Too Large",
     500: "Internal Server Error", 503: "Service Unavailable",
@@ -210,7 +211,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
                 store.dispose()
 
     app = Starlette(
-        routes=[*routes, *chat.routes, *ops.routes, *ingest.routes, *admin.routes, *web_routes],
+        routes=[*routes, *chat.routes, *ops.routes, *ingest.routes, *accounting.routes,
+                *admin.routes, *web_routes],
         lifespan=lifespan,
         exception_handlers={
             APIError: _api_error,

@@ -149,17 +149,74 @@ def keys() -> None:
     """API keys."""
 
 
+def _limit(value: str | None) -> Any:
+    """A --limit value as a Decimal (click callback)."""
+    if value is None:
+        return None
+    from routeyard.api.accounting import parse_limit
+
+    try:
+        return parse_limit(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+RESET_CHOICE = click.Choice(["daily", "weekly", "monthly", "never"])
+
+
 @keys.command("create")
 @click.option("--name", required=True, help="A name to recognise the key by.")
 @click.option("--admin", is_flag=True, help="Admin scope (may change the catalog).")
+@click.option("--limit", callback=lambda _c, _p, v: _limit(v), metavar="USD",
+              help="Spend limit in USD (exact decimal); requests past it get 402.")
+@click.option("--limit-reset", type=RESET_CHOICE, default=None,
+              help="When usage counted against the limit restarts (UTC) [default: never].")
 @_guard
-def keys_create(name: str, admin: bool) -> None:
+def keys_create(name: str, admin: bool, limit: Any, limit_reset: str | None) -> None:
     """Create a key and print it once, alone on the last line."""
+    if limit_reset is not None and limit is None:
+        raise click.UsageError("--limit-reset needs --limit")
     store = _store(_settings())
-    key, record = store.create_key(name, "admin" if admin else "read")
-    click.echo(f"created {record.scope} key {record.id} ({record.prefix}…) named {name!r}; "
-               "it is shown only now:")
+    key, record = store.create_key(name, "admin" if admin else "read", limit=limit,
+                                   limit_reset=None if limit_reset == "never" else limit_reset)
+    limited = "" if limit is None else f", limit ${record.spend_limit} {limit_reset or 'never'}"
+    click.echo(f"created {record.scope} key {record.id} ({record.prefix}…) named {name!r}"
+               f"{limited}; it is shown only now:")
     click.echo(key)
+
+
+@keys.command("update")
+@click.argument("key_id_or_prefix")
+@click.option("--limit", callback=lambda _c, _p, v: _limit(v), metavar="USD",
+              help="New spend limit in USD.")
+@click.option("--no-limit", is_flag=True, help="Remove the spend limit.")
+@click.option("--limit-reset", type=RESET_CHOICE, default=None,
+              help="When usage counted against the limit restarts (UTC).")
+@_guard
+def keys_update(key_id_or_prefix: str, limit: Any, no_limit: bool,
+                limit_reset: str | None) -> None:
+    """Change a key's settings (spend limit, reset period); every server applies it within
+    a second."""
+    from decimal import Decimal
+
+    if no_limit and limit is not None:
+        raise click.UsageError("give --limit or --no-limit, not both")
+    if not no_limit and limit is None and limit_reset is None:
+        raise click.UsageError("nothing to change: give --limit, --no-limit or --limit-reset")
+    store = _store(_settings())
+    current = store.find_key(key_id_or_prefix)
+    new_limit = None if no_limit else (
+        limit if limit is not None else
+        (None if current.spend_limit is None else Decimal(current.spend_limit)))
+    reset = current.limit_reset if limit_reset is None else (
+        None if limit_reset == "never" else limit_reset)
+    if no_limit:
+        reset = None
+    record = store.set_key_limit(str(current.id), new_limit, reset)
+    shown = "none" if record.spend_limit is None else (
+        f"${record.spend_limit} {record.limit_reset or 'never'}")
+    click.echo(f"updated key {record.id} ({record.prefix}…) named {record.name!r}: "
+               f"limit {shown}")
 
 
 @keys.command("list")
@@ -174,10 +231,12 @@ def keys_list() -> None:
     store = _store(_settings())
     rows = store.list_keys()
     click.echo(f"{'id':>4}  {'name':<20} {'prefix':<18} {'scope':<6} {'created':<20} "
-               f"{'last used':<20} revoked")
+               f"{'last used':<20} {'revoked':<20} limit")
     for r in rows:
+        limit = "-" if r.spend_limit is None else f"${r.spend_limit} {r.limit_reset or 'never'}"
         click.echo(f"{r.id:>4}  {r.name[:20]:<20} {r.prefix:<18} {r.scope:<6} "
-                   f"{fmt(r.created_at):<20} {fmt(r.last_used_at):<20} {fmt(r.revoked_at)}")
+                   f"{fmt(r.created_at):<20} {fmt(r.last_used_at):<20} "
+                   f"{fmt(r.revoked_at):<20} {limit}")
 
 
 @keys.command("revoke")
@@ -188,6 +247,38 @@ def keys_revoke(key_id_or_prefix: str) -> None:
     store = _store(_settings())
     record = store.revoke_key(key_id_or_prefix)
     click.echo(f"revoked key {record.id} ({record.prefix}…) named {record.name!r}")
+
+
+@main.command()
+@click.option("--key", "key_name", metavar="NAME",
+              help="Only this key (its name, id or prefix).")
+@click.option("--by", "group", type=click.Choice(["key", "model", "provider", "day"]),
+              default="key", show_default=True, help="Group the rows by this.")
+@click.option("--days", type=click.IntRange(min=1, max=3660), default=30, show_default=True,
+              help="UTC days to cover, today included.")
+@_guard
+def usage(key_name: str | None, group: str, days: int) -> None:
+    """Spend and tokens per key, model, provider or day (a table)."""
+    import time
+
+    from routeyard.accounting.usage_table import DAY, group_rows, render
+
+    store = _store(_settings())
+    try:
+        keys_by_id = {k.id: k for k in store.list_keys()}
+        key_id = None
+        if key_name is not None:
+            named = [k for k in keys_by_id.values() if k.name == key_name]
+            if len(named) > 1:
+                raise click.ClickException(
+                    f"{len(named)} keys are named {key_name!r}: give an id or prefix")
+            key_id = named[0].id if named else store.find_key(key_name).id
+        today = int(time.time() // DAY) * DAY
+        rows = store.usage_days(since_day=today - (days - 1) * DAY, key_id=key_id)
+    finally:
+        store.dispose()
+    names = {k: r.name for k, r in keys_by_id.items()}
+    render(group_rows(rows, group, names), group, days)
 
 
 @main.group()

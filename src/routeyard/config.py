@@ -85,6 +85,16 @@ SETTINGS: tuple[Setting, ...] = (
             "beyond it the oldest are dropped and counted."),
     Setting("access_log", bool, True,
             "Log one line per request (method, path, status, duration, request id)."),
+    # -- accounting (docs/accounting.md) ------------------------------------------------------
+    Setting("accounting_flush_interval", float, 1.0,
+            "Seconds between writes of generation records and usage to the database (a "
+            "crash loses at most this interval's records)."),
+    Setting("accounting_buffer_limit", int, 100_000,
+            "Most generation records held in memory while the database is unreachable; "
+            "beyond it the oldest are dropped and counted."),
+    Setting("generation_retention_days", int, 30,
+            "Generation records older than this many days are pruned (usage totals are "
+            "kept)."),
     # -- active probes (docs/health.md, "Probes") -------------------------------------------
     Setting("probe_enabled", bool, True,
             "Run probes in serve: every endpoint whose provider has a base_url, from one "
@@ -122,7 +132,8 @@ SETTINGS: tuple[Setting, ...] = (
             "429 until the minute ends (0: no limit)."),
     Setting("redis_url", str, "",
             "Redis URL (redis://[:password@]host:6379/0) through which all workers and "
-            "replicas share the rate limits. Empty: each process counts on its own."),
+            "replicas share the rate limits and the spend checked against spend limits. Empty: "
+            "each process counts on its own."),
     Setting("redis_key_prefix", str, "routeyard:",
             "Prefix of routeyard's keys in Redis (to share one Redis between deployments)."),
     Setting("max_path_length", int, 8192,

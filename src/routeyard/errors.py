@@ -10,8 +10,8 @@
     ├── CatalogError           a catalog file or payload is invalid (names file, path, problem)
     ├── KeyNotFound            no API key matches an id or prefix
     └── APIError               an HTTP error answered in the envelope
-        ├── BadRequest (400), Unauthorized (401), Forbidden (403), NotFound (404),
-        ├── MethodNotAllowed (405), Conflict (409), PreconditionFailed (412),
+        ├── BadRequest (400), Unauthorized (401), PaymentRequired (402), Forbidden (403),
+        ├── NotFound (404), MethodNotAllowed (405), Conflict (409), PreconditionFailed (412),
         ├── PayloadTooLarge (413)
         ├── TooManyRequests (429, with Retry-After)
         └── ServiceUnavailable (503)
@@ -81,6 +81,13 @@ class BadRequest(APIError):
 class Unauthorized(APIError):
     status = 401
     default_message = "No auth credentials found"
+
+
+class PaymentRequired(APIError):
+    """402: OpenRouter's code for a key out of credit (here: past its spend limit)."""
+
+    status = 402
+    default_message = "Payment Required"
 
 
 class Forbidden(APIError):

@@ -29,6 +29,8 @@ class KeyRecord(msgspec.Struct, frozen=True, kw_only=True):
     created_at: int
     last_used_at: int | None = None
     revoked_at: int | None = None
+    spend_limit: str | None = None  # USD, exact decimal (docs/accounting.md)
+    limit_reset: str | None = None  # daily, weekly, monthly; None: never
 
 
 MAX_VERIFIED = 4096  # keys remembered as verified per ring

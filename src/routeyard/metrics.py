@@ -73,8 +73,9 @@ class Metrics:
             "routeyard_rate_limit_local_fallback",
             "1 while rate limits fall back to per-process counting (Redis unreachable)", "max")
         self.refused = Counter("routeyard_requests_refused",
-                               "Requests refused by an abuse limit, by reason (rate_limit, "
-                               "auth_failures, path_length, header_bytes)", ("reason",),
+                               "Requests refused by an abuse or spend limit, by reason "
+                               "(rate_limit, spend_limit, auth_failures, path_length, "
+                               "header_bytes)", ("reason",),
                                registry=r)
 
         # The router (docs/routing.md, "Metrics"). provider: a catalog provider slug;
@@ -92,6 +93,23 @@ class Metrics:
                                         "routeyard's own time in a routed request (everything "
                                         "but waiting for the upstream)", buckets=OVERHEAD_BUCKETS,
                                         registry=r)
+        # Accounting (docs/accounting.md): labels are catalog ids (model, provider slug), a
+        # closed set; "none" when no endpoint answered.
+        self.generations = Counter("routeyard_generations",
+                                   "Routed requests recorded, by model and provider",
+                                   ("model", "provider"), registry=r)
+        self.generation_tokens = Counter(
+            "routeyard_generation_tokens",
+            "Tokens of routed requests by model, provider and kind (prompt, completion, "
+            "reasoning, cached)", ("model", "provider", "kind"), registry=r)
+        self.generation_cost = Counter("routeyard_generation_cost_usd",
+                                       "Cost of routed requests in USD, by model and provider",
+                                       ("model", "provider"), registry=r)
+        self.generations_pending = gauge("routeyard_generations_pending",
+                                         "Generation records waiting to be flushed", "livesum")
+        self.generations_dropped = gauge(
+            "routeyard_generations_dropped",
+            "Generation records dropped because the buffer was full", "livesum")
 
         self.meter = RequestMeter(self)
 

@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable, Iterable
 from functools import cached_property
 
+from routeyard.accounting.service import AccountingService
+from routeyard.accounting.shared import SharedSpend
 from routeyard.api.snapshot import Body, Snapshot
 from routeyard.config import Settings
 from routeyard.errors import RouteyardError, StoreUnavailable
@@ -26,6 +28,12 @@ from routeyard.upstream.client import Timeouts, Upstream
 
 log = logging.getLogger("routeyard")
 PRUNE_INTERVAL = 600.0
+
+
+def _shared_spend(settings: Settings) -> SharedSpend | None:
+    if not settings.redis_url:
+        return None
+    return SharedSpend(str(settings.redis_url), prefix=str(settings.redis_key_prefix))
 
 
 class Runtime:
@@ -54,6 +62,9 @@ class Runtime:
         self.outages: dict[tuple[str, str], float] = {}
         self.route_sink: RouteSink | None = None
         self.key_preferences: Callable[[KeyRecord], ProviderPreferences | None] | None = None
+        self.accounting = AccountingService(  # generation records, usage, spend limits
+            store, retention_days=settings.generation_retention_days,
+            buffer_limit=settings.accounting_buffer_limit, shared=_shared_spend(settings))
 
     @cached_property
     def openapi(self) -> Body:
@@ -67,6 +78,7 @@ class Runtime:
         versions = self.store.versions()
         self._load_catalog(versions["catalog"])
         self._load_keys()
+        self.accounting.refresh_usage()
         self.versions = versions
         self.refresh_health()
 
@@ -99,6 +111,8 @@ class Runtime:
         if versions["keys"] != self.versions.get("keys"):
             self._load_keys()
             changed = True
+        if versions["usage"] != self.versions.get("usage") or self.accounting.usage_stale():
+            self.accounting.refresh_usage()
         self.versions = versions
         if self._key_use:
             used, self._key_use = self._key_use, {}
@@ -129,6 +143,8 @@ class Runtime:
         last = self.health.last_flush_ok
         m.flush_lag.set(0 if not pending or last is None else max(0.0, time.time() - last))
         m.outcomes_dropped.set(self.health.dropped)
+        m.generations_pending.set(self.accounting.pending())
+        m.generations_dropped.set(self.accounting.dropped)
 
     # -- request-path helpers ----------------------------------------------------------
 
@@ -220,12 +236,26 @@ class Runtime:
             asyncio.create_task(
                 self._every(s.health_refresh_interval, self.refresh_health, "health")),
             asyncio.create_task(self._every(PRUNE_INTERVAL, self.health.prune, "prune")),
+            asyncio.create_task(self._every(s.accounting_flush_interval, self.flush_accounting,
+                                            "accounting")),
+            asyncio.create_task(self._every(PRUNE_INTERVAL, self.accounting.prune,
+                                            "generation prune")),
             asyncio.create_task(self._every(s.refresh_interval, self.update_gauges, "gauges")),
             *([asyncio.create_task(self._probe_loop())] if s.probe_enabled else []),
         ]
 
+    def flush_accounting(self) -> None:
+        """Write pending generation records, then serve the usage they added."""
+        if self.accounting.flush():
+            self.accounting.refresh_usage()
+
     async def close(self) -> None:
-        """Flush what is buffered: outcome counts and key use."""
+        """Flush what is buffered: generation records, outcome counts and key use."""
+        try:
+            await asyncio.to_thread(self.accounting.flush)
+        except RouteyardError as exc:
+            log.error("could not flush generation records on shutdown (%d lost): %s",
+                      self.accounting.pending(), exc)
         try:
             await asyncio.to_thread(self.health.flush)
         except RouteyardError as exc:
@@ -239,3 +269,5 @@ class Runtime:
                 log.warning("could not record key use on shutdown: %s", exc)
         self.limiter.close()
         await self.upstream.close()
+        if self.accounting.shared is not None:
+            self.accounting.shared.close()

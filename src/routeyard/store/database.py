@@ -11,6 +11,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,16 +23,19 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
+from routeyard.accounting.periods import Usage
+from routeyard.accounting.records import DayUsage, Generation
 from routeyard.errors import Conflict, SchemaOutOfDate, StoreError, StoreUnavailable
 from routeyard.keys import KeyRecord, generate_key, hash_key, key_prefix
 from routeyard.models import Catalog, Endpoint, Model, Provider
+from routeyard.store import accounting as store_accounting
 from routeyard.store import catalog as store_catalog
 from routeyard.store import keys as store_keys
 from routeyard.store import records, tables
 
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
-STATE_NAMES = ("catalog", "keys")
+STATE_NAMES = ("catalog", "keys", "usage")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -194,7 +198,7 @@ class Store:
     # -- state counters ----------------------------------------------------------------
 
     def versions(self) -> dict[str, int]:
-        """The change counters (``catalog``, ``keys``): cheap enough to poll every second."""
+        """The change counters (``catalog``, ``keys``, ``usage``): cheap enough to poll every second."""
         try:
             with self.connect() as conn:
                 rows = conn.execute(sa.select(tables.state.c.name, tables.state.c.version))
@@ -325,7 +329,8 @@ class Store:
 
     # -- keys --------------------------------------------------------------------------
 
-    def create_key(self, name: str, scope: str) -> tuple[str, KeyRecord]:
+    def create_key(self, name: str, scope: str, *, limit: Decimal | None = None,
+                   limit_reset: str | None = None) -> tuple[str, KeyRecord]:
         """A new key and its record; the key itself is returned once and never stored."""
         key = generate_key()
         with self.transaction() as conn:
@@ -333,8 +338,24 @@ class Store:
                 conn, name=name, prefix=key_prefix(key), key_hash=hash_key(key), scope=scope,
                 now=now(),
             )
+            if limit is not None or limit_reset is not None:
+                store_accounting.set_limit(conn, record.id, limit, limit_reset)
+                record = store_keys.find_key(conn, str(record.id))
             self.bump(conn, "keys")
         return key, record
+
+    def set_key_limit(self, id_or_prefix: str, limit: Decimal | None,
+                      limit_reset: str | None) -> KeyRecord:
+        """Set (or with ``None`` remove) a key's spend limit and its reset period."""
+        with self.transaction() as conn:
+            record = store_keys.find_key(conn, id_or_prefix)
+            store_accounting.set_limit(conn, record.id, limit, limit_reset)
+            self.bump(conn, "keys")
+            return store_keys.find_key(conn, str(record.id))
+
+    def find_key(self, id_or_prefix: str) -> KeyRecord:
+        with self.connect() as conn:
+            return store_keys.find_key(conn, id_or_prefix)
 
     def list_keys(self) -> list[KeyRecord]:
         with self.connect() as conn:
@@ -351,3 +372,34 @@ class Store:
         if last_used:
             with self.transaction() as conn:
                 store_keys.touch_keys(conn, sorted(last_used.items()))
+
+    # -- accounting (docs/accounting.md) --------------------------------------------------
+
+    def write_generations(self, batch: list[Generation]) -> int:
+        """Insert generation records and count them in the usage tables, in one
+        transaction; returns how many were new (a batch written before counts once)."""
+        if not batch:
+            return 0
+        with self.transaction() as conn:
+            written = store_accounting.write_generations(conn, batch, time.time())
+            if written:
+                self.bump(conn, "usage")
+        return written
+
+    def read_generation(self, gen_id: str) -> Generation | None:
+        with self.connect() as conn:
+            return store_accounting.read_generation(conn, gen_id)
+
+    def read_usage(self, at: float, key_ids: list[int] | None = None) -> dict[int, Usage]:
+        with self.connect() as conn:
+            return store_accounting.read_usage(conn, at, key_ids)
+
+    def usage_days(self, *, since_day: int, until_day: int | None = None,
+                   key_id: int | None = None) -> list[DayUsage]:
+        with self.connect() as conn:
+            return store_accounting.read_days(conn, since_day=since_day, until_day=until_day,
+                                              key_id=key_id)
+
+    def prune_generations(self, before: float) -> int:
+        with self.transaction() as conn:
+            return store_accounting.prune_generations(conn, before)

@@ -11,13 +11,17 @@ from routeyard.errors import KeyNotFound
 from routeyard.keys import KEY_PREFIX, KeyRecord, key_prefix
 from routeyard.store.tables import api_keys
 
+# Added by later migrations: a key made at an older schema (before an upgrade) has none.
+_LATER_COLUMNS = frozenset({"spend_limit", "limit_reset"})
+
 
 def _record(row: sa.Row[tuple[object, ...]]) -> KeyRecord:
     m = row._mapping
     return KeyRecord(
         id=int(m["id"]), name=m["name"], prefix=m["prefix"], key_hash=m["key_hash"],
         scope=m["scope"], created_at=int(m["created_at"]), last_used_at=m["last_used_at"],
-        revoked_at=m["revoked_at"],
+        revoked_at=m["revoked_at"], spend_limit=m.get("spend_limit"),
+        limit_reset=m.get("limit_reset"),
     )
 
 
@@ -25,7 +29,7 @@ def insert_key(conn: Connection, *, name: str, prefix: str, key_hash: str, scope
     result = conn.execute(
         sa.insert(api_keys).values(
             name=name, prefix=prefix, key_hash=key_hash, scope=scope, created_at=now
-        ).returning(*api_keys.c)
+        ).returning(*(c for c in api_keys.c if c.name not in _LATER_COLUMNS))
     )
     return _record(result.one())
 

@@ -109,6 +109,9 @@ api_keys = sa.Table(
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("last_used_at", sa.BigInteger),
     sa.Column("revoked_at", sa.BigInteger),
+    # Spend limit in USD (exact decimal string; null: none) and how it resets.
+    sa.Column("spend_limit", sa.String(64)),
+    sa.Column("limit_reset", sa.String(16)),
 )
 
 # One row per endpoint, minute and writing process: a flush replaces its own row, so a
@@ -140,3 +143,70 @@ leases = sa.Table(
     sa.Column("holder", sa.String(64), nullable=False),
     sa.Column("expires_at", sa.Float, nullable=False),
 )
+
+# -- accounting (docs/accounting.md) ----------------------------------------------------
+# Money is an exact decimal string (USD) everywhere: SQLite has no exact decimal type, so
+# sums are made in Python with Decimal, and counters change by read-modify-write in one
+# transaction with the rows locked (store/accounting.py).
+
+# One row per routed request: no prompt, no answer, no provider key.
+generations = sa.Table(
+    "generations",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("key_id", sa.Integer, nullable=False),
+    sa.Column("model", sa.String(255), nullable=False),
+    sa.Column("provider_slug", sa.String(128)),
+    sa.Column("provider_name", sa.String(256)),
+    sa.Column("tag", sa.String(255)),
+    sa.Column("attempts", sa.JSON, nullable=False),
+    sa.Column("tokens_prompt", sa.BigInteger),
+    sa.Column("tokens_completion", sa.BigInteger),
+    sa.Column("tokens_reasoning", sa.BigInteger),
+    sa.Column("tokens_cached", sa.BigInteger),
+    sa.Column("cost", sa.String(64), nullable=False),
+    sa.Column("ttft_ms", sa.Float),
+    sa.Column("generation_ms", sa.Float),
+    sa.Column("latency_ms", sa.Float),
+    sa.Column("finish_reason", sa.String(64)),
+    sa.Column("upstream_id", sa.String(255)),
+    sa.Column("streamed", sa.Boolean, nullable=False),
+    sa.Column("cancelled", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+sa.Index("ix_generations_created_at", generations.c.created_at)
+sa.Index("ix_generations_key_id", generations.c.key_id)
+
+# Each key's spend: all time and the current UTC day, week (from Monday) and month; a period
+# column holds the start (epoch seconds) of the period its usage belongs to.
+key_usage = sa.Table(
+    "key_usage",
+    metadata,
+    sa.Column("key_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("usage", sa.String(64), nullable=False),
+    sa.Column("requests", sa.BigInteger, nullable=False),
+    sa.Column("day_start", sa.BigInteger, nullable=False),
+    sa.Column("usage_daily", sa.String(64), nullable=False),
+    sa.Column("week_start", sa.BigInteger, nullable=False),
+    sa.Column("usage_weekly", sa.String(64), nullable=False),
+    sa.Column("month_start", sa.BigInteger, nullable=False),
+    sa.Column("usage_monthly", sa.String(64), nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+# Spend and tokens per key, UTC day, model and provider: /activity and `routeyard usage`.
+usage_days = sa.Table(
+    "usage_days",
+    metadata,
+    sa.Column("key_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("day", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("model", sa.String(255), primary_key=True),
+    sa.Column("provider_slug", sa.String(128), primary_key=True),
+    sa.Column("usage", sa.String(64), nullable=False),
+    sa.Column("requests", sa.BigInteger, nullable=False),
+    sa.Column("prompt_tokens", sa.BigInteger, nullable=False),
+    sa.Column("completion_tokens", sa.BigInteger, nullable=False),
+    sa.Column("reasoning_tokens", sa.BigInteger, nullable=False),
+    sa.Column("cached_tokens", sa.BigInteger, nullable=False),
+)
+sa.Index("ix_usage_days_day", usage_days.c.day)

@@ -1,0 +1,1 @@
+"""Accounting: generation records, per-key usage and spend limits (docs/accounting.md)."""
