@@ -55,9 +55,13 @@ class RequestContext:
     """
 
     def __init__(self, app: ASGIApp, *, fast: FastPath | None = None, access_log: bool = True,
-                 max_path_length: int = 0, max_header_bytes: int = 0) -> None:
+                 max_path_length: int = 0, max_header_bytes: int = 0,
+                 direct: dict[str, ASGIApp] | None = None) -> None:
         self.app = app
         self.fast = fast
+        # POST paths answered here without Starlette's middleware and routing (the chat
+        # route: its own errors are in the envelope; the last-resort 500 below still holds).
+        self.direct = direct or {}
         # Request ids: a random per-process prefix and a counter; unique across processes
         # and far cheaper per request than drawing random bytes.
         self._id_prefix = secrets.token_hex(4)
@@ -118,6 +122,9 @@ class RequestContext:
                 await refusal(scope, receive, send_with_id)
             elif scope["method"] == "OPTIONS" and scope["path"].startswith("/api/"):
                 await Response(status_code=204, headers=CORS_HEADERS)(scope, receive, send_with_id)
+            elif scope["method"] == "POST" and (direct := self.direct.get(scope["path"])):
+                scope["route_template"] = scope["path"]
+                await direct(scope, receive, send_with_id)
             else:
                 await self.app(scope, receive, send_with_id)
         except Exception:
@@ -126,7 +133,8 @@ class RequestContext:
                 await error_response(500, "Internal Server Error")(scope, receive, send_with_id)
         finally:
             route = scope.get("route")
-            self._observe(getattr(route, "path", None) or "unmatched", scope, status,
+            template = getattr(route, "path", None) or scope.get("route_template") or "unmatched"
+            self._observe(template, scope, status,
                           time.perf_counter() - started_at, request_id)
 
     def _over_limits(self, scope: Scope, header_bytes: int) -> Response | None:
@@ -223,6 +231,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
     )
     app.state.runtime = runtime
     outer = RequestContext(app, fast=FastPath(runtime), access_log=settings.access_log,
+                           direct={"/api/v1/chat/completions": chat.ChatRoute(runtime)},
                            max_path_length=int(settings.max_path_length),
                            max_header_bytes=int(settings.max_header_bytes))
     outer.runtime = runtime  # type: ignore[attr-defined]

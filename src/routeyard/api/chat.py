@@ -10,7 +10,6 @@ away cancels the attempt under way at once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import random
@@ -187,11 +186,15 @@ def _seed(scope: Scope) -> int | None:
 
 
 class ChatRoute:
-    """``POST /api/v1/chat/completions``."""
+    """``POST /api/v1/chat/completions``. With ``runtime``, it is answered straight from
+    the app's outer layer (app.py); the Starlette route finds the runtime on the app."""
+
+    def __init__(self, runtime: Runtime | None = None) -> None:
+        self.runtime = runtime
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        rt: Runtime = scope["app"].state.runtime
+        rt: Runtime = self.runtime or scope["app"].state.runtime
         try:
             key, data = await _caller(rt, scope, receive)
             request, body = parse(data)
@@ -233,27 +236,34 @@ class ChatRoute:
 
         out = Output(send, headers)
         state = scope.setdefault("state", {})
-        work = asyncio.ensure_future(attempter.run(out))
-        watch = asyncio.ensure_future(_until_disconnect(receive))
+        # The attempts run in this task; a watcher task cancels it when the caller goes away
+        # (one task per request, not two and a wait).
+        me = asyncio.current_task()
+        gone = False
+
+        async def watch() -> None:
+            nonlocal gone
+            await _until_disconnect(receive)
+            gone = True
+            if me is not None:
+                me.cancel()
+
+        watcher = asyncio.ensure_future(watch())
         try:
-            done, _ = await asyncio.wait({work, watch}, return_when=asyncio.FIRST_COMPLETED)
-            if work not in done:
-                work.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await work
-            if work.cancelled():
+            try:
+                await attempter.run(out)
+                if not out.content:
+                    await self._failed(attempter, out, ctx)
+            except asyncio.CancelledError:
+                if not gone:
+                    raise
+                if me is not None:
+                    me.uncancel()
                 attempter.cancelled = True
-            elif (error := work.exception()) is not None:
-                if isinstance(error, OSError) or type(error).__name__.startswith("Client"):
-                    attempter.cancelled = True  # the caller's socket went away under a send
-                else:
-                    raise error
-            if not attempter.cancelled and not out.content:
-                await self._failed(attempter, out, ctx)
+            except OSError:
+                attempter.cancelled = True  # the caller's socket went away under a send
         finally:
-            watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watch
+            watcher.cancel()  # not awaited: nothing in here may be interrupted
             status = attempter.status if out.started or attempter.cancelled else 500
             total = time.perf_counter() - started
             m.route_overhead.observe(max(0.0, total - attempter.upstream_seconds))

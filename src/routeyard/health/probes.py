@@ -108,7 +108,7 @@ async def list_models(client: Upstream, provider: Provider, timeout: float, *,
     status: int | None = None
     try:
         async with asyncio.timeout(timeout):
-            async with client.session.get(
+            async with client.traced.get(
                 _url(provider, "/models"), headers=_headers(key),
                 timeout=client.timeouts.client_timeout(timeout), allow_redirects=False,
             ) as response:
@@ -181,7 +181,7 @@ async def probe_completion(client: Upstream, provider: Provider, endpoint: Endpo
     first_byte = min(timeout, client.timeouts.first_byte or timeout)
     try:
         async with asyncio.timeout(timeout):
-            async with client.session.post(
+            async with client.traced.post(
                 _url(provider, "/chat/completions"), json=body, headers=_headers(key),
                 timeout=client.timeouts.client_timeout(timeout), allow_redirects=False,
                 trace_request_ctx={"sent": sent},

@@ -250,8 +250,12 @@ class Attempter:
         response: aiohttp.ClientResponse | None = None
         status: int | None = None
         try:
+            # A stream must show its first token within the first-byte timeout (then each
+            # chunk within the between-chunks one); a whole answer comes in one piece at the
+            # end, so it has the total timeout.
+            limit = timeouts.first_byte if self.ctx.stream else timeouts.total
             try:
-                async with asyncio.timeout(timeouts.first_byte or None):
+                async with asyncio.timeout(limit if limit > 0 else None) as until:
                     response = await self.upstream.session.post(
                         upstream_url(provider, "/chat/completions"), data=_encode(body),
                         headers=headers, allow_redirects=False)
@@ -259,12 +263,12 @@ class Attempter:
                     if status >= 300:
                         raise await self._refused(response, key)
                     if self.ctx.stream:
-                        await self._stream(attempt, response, out, at, started, key)
+                        await self._stream(attempt, response, out, at, started, key, until)
                         return
-                await self._complete(attempt, response, out, at, started, key)
+                    await self._complete(attempt, response, out, at, started, key)
             except TimeoutError:
-                raise Failure(Result.TIMEOUT, "no answer within the first-byte timeout",
-                              status) from None
+                what = "first token" if self.ctx.stream else "answer"
+                raise Failure(Result.TIMEOUT, f"no {what} within {limit:g} s", status) from None
             except aiohttp.ClientError as exc:
                 raise Failure(Result.UPSTREAM_ERROR, scrub(_short(
                     f"{type(exc).__name__}: {exc}"), key), status) from None
@@ -328,7 +332,8 @@ class Attempter:
         await out.write(encoded, more=False)
 
     async def _stream(self, attempt: Attempt, response: aiohttp.ClientResponse, out: Output,
-                      at: float, started: float, key: str | None) -> None:
+                      at: float, started: float, key: str | None,
+                      until: asyncio.Timeout) -> None:
         """Read up to the first token under the first-byte timeout (the caller's stream
         not yet committed to this endpoint), then pass chunk by chunk."""
         parser, stats = sse.Parser(), sse.StreamStats()
@@ -369,7 +374,8 @@ class Attempter:
                         _short(str(stats.error)), key), response.status)
                 if line is not None:
                     pending.append(line)
-        # Committed: from here on, no fallback.
+        # Committed: from here on, no fallback, and the first-byte timeout is over.
+        until.reschedule(None)
         self.answered = attempt
         out.content = True
         first_at = stats.first or time.perf_counter()
@@ -378,13 +384,17 @@ class Attempter:
         await out.write(b"".join(pending))  # starts the response: Server-Timing is cut here
         failure: tuple[Result, str] | None = None
         timeouts = self.upstream.timeouts
+        gap = timeouts.between_chunks if timeouts.between_chunks > 0 else float("inf")
+        end = started + timeouts.total if timeouts.total > 0 else float("inf")
         try:
             while not stats.done:
+                wait = min(gap, end - time.perf_counter())
                 try:
-                    async with asyncio.timeout(timeouts.between_chunks or None):
+                    async with asyncio.timeout(wait if wait != float("inf") else None):
                         chunk = await content.readany()
                 except TimeoutError:
-                    failure = (Result.TIMEOUT, "no chunk within the between-chunks timeout")
+                    failure = (Result.TIMEOUT, f"no chunk within {gap:g} s" if wait == gap
+                               else f"the answer took longer than {timeouts.total:g} s")
                     break
                 if not chunk:
                     if not stats.finished:

@@ -70,31 +70,56 @@ def _trace() -> aiohttp.TraceConfig:
 
 
 class Upstream:
-    """One aiohttp session with a shared connection pool, and the timeouts."""
+    """One aiohttp connection pool, the router's session on it and the probes' session on
+    it (the probes' traces the time a request went out; the router's has no per-request
+    trace or timer: its timeouts are its own asyncio ones), and the timeouts."""
 
     def __init__(self, timeouts: Timeouts | None = None, *, limit: int = 1024,
-                 limit_per_host: int = 0, session: aiohttp.ClientSession | None = None) -> None:
+                 limit_per_host: int = 0) -> None:
         self.timeouts = timeouts or Timeouts()
         self._limit = limit
         self._limit_per_host = limit_per_host
-        self._session = session
+        self._connector: aiohttp.TCPConnector | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._traced: aiohttp.ClientSession | None = None
+
+    def _pool(self) -> aiohttp.TCPConnector:
+        if self._connector is None or self._connector.closed:
+            self._connector = aiohttp.TCPConnector(
+                limit=self._limit, limit_per_host=self._limit_per_host, keepalive_timeout=30)
+        return self._connector
 
     @property
     def session(self) -> aiohttp.ClientSession:
-        """The session, made on first use (it must be made on the running loop)."""
+        """The router's session, made on first use (it must be made on the running loop).
+        Only the connect timeout is aiohttp's; callers bound the rest themselves."""
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=self._limit, limit_per_host=self._limit_per_host,
-                                             keepalive_timeout=30, enable_cleanup_closed=True)
             self._session = aiohttp.ClientSession(
-                connector=connector, headers={"User-Agent": USER_AGENT},
-                timeout=self.timeouts.client_timeout(), auto_decompress=True,
-                raise_for_status=False, trace_configs=[_trace()],
+                connector=self._pool(), connector_owner=False,
+                headers={"User-Agent": USER_AGENT}, auto_decompress=True,
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.timeouts.connect
+                                              if self.timeouts.connect > 0 else None),
             )
         return self._session
 
+    @property
+    def traced(self) -> aiohttp.ClientSession:
+        """The probes' session (same pool): requests passing ``trace_request_ctx={"sent":
+        []}`` get the time their headers went out."""
+        if self._traced is None or self._traced.closed:
+            self._traced = aiohttp.ClientSession(
+                connector=self._pool(), connector_owner=False,
+                headers={"User-Agent": USER_AGENT + "-probe"},
+                timeout=self.timeouts.client_timeout(), trace_configs=[_trace()],
+            )
+        return self._traced
+
     async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
+        for session in (self._session, self._traced):
+            if session is not None and not session.closed:
+                await session.close()
+        if self._connector is not None and not self._connector.closed:
+            await self._connector.close()
 
 
 async def read_within(stream: aiohttp.StreamReader, first: float, between: float
