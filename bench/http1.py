@@ -20,6 +20,7 @@ class Timed:
     first_data_s: float | None  # -> first body bytes holding "data:" (None: no SSE data)
     total_s: float  # -> the end of the body
     body: bytes
+    headers: dict[str, str]  # lower-case names
 
 
 class Connection:
@@ -130,7 +131,8 @@ class Connection:
             self.close()
         if fields.get("connection", "").lower() == "close":
             self.close()
-        return Timed(status, head_s, first, time.perf_counter() - started, bytes(out))
+        return Timed(status, head_s, first, time.perf_counter() - started, bytes(out),
+                     fields)
 
 
 def answer_text(body: bytes, stream: bool) -> str:
@@ -151,3 +153,18 @@ def answer_text(body: bytes, stream: bool) -> str:
         return "".join(parts)
     except (ValueError, KeyError, IndexError, TypeError, AttributeError):
         return ""
+
+
+def server_timing(value: str, name: str) -> float | None:
+    """The ``dur`` (ms) of metric ``name`` in a Server-Timing header value, or None."""
+    for metric in value.split(","):
+        parts = [p.strip() for p in metric.split(";")]
+        if parts[0] != name:
+            continue
+        for p in parts[1:]:
+            if p.startswith("dur="):
+                try:
+                    return float(p[4:])
+                except ValueError:
+                    return None
+    return None

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -40,7 +42,9 @@ async def _receive() -> dict[str, Any]:
 
 
 async def per_request(app: ASGI, sc: dict[str, Any], n: int) -> tuple[float, int]:
-    """(microseconds per request, status of the last answer)."""
+    """(microseconds per request, status of the last answer). CPU time of the whole
+    process, the access log's writer thread included (its queue is written out before the
+    clock stops)."""
     status = 0
 
     async def send(message: dict[str, Any]) -> None:
@@ -53,6 +57,9 @@ async def per_request(app: ASGI, sc: dict[str, Any], n: int) -> tuple[float, int
     started = time.process_time()  # CPU time: robust to other processes sharing the CPU
     for _ in range(n):
         await app(dict(sc, headers=list(sc["headers"]), state={}), _receive, send)
+    access_log = getattr(app, "access_log", None)
+    if hasattr(access_log, "flush"):
+        access_log.flush()
     return (time.process_time() - started) / n * 1e6, status
 
 
@@ -85,11 +92,26 @@ async def _lifespan(app: ASGI) -> Callable[[], Awaitable[None]]:
     return stop
 
 
-async def measure(n: int, profile: bool) -> None:
+# The 8-endpoint route with each per-request cost that is on by default switched off.
+PRICES: list[tuple[str, dict[str, Any]]] = [
+    ("access log off", {"access_log": False}),
+    ("metrics off", {"metrics": False}),
+    ("rate-limit bookkeeping off", {"auth_failure_limit": 0}),
+    ("key-use notes off", {"key_last_used": False}),
+    ("all four off", {"access_log": False, "metrics": False, "auth_failure_limit": 0,
+                      "key_last_used": False}),
+]
+
+
+async def measure(n: int, profile: bool, prices: bool) -> None:
     from routeyard.app import create_app
     from routeyard.config import Settings
     from routeyard.service import load_starter
     from routeyard.store import Store
+
+    # Settings at their defaults (the access log on, at level info), as `routeyard serve`
+    # has them, but no probes; the log lines go to /dev/null, not the terminal.
+    sys.stderr = open(os.devnull, "w")  # noqa: SIM115, ASYNC230 (for the whole run)
 
     tmp = Path(tempfile.mkdtemp(prefix="routeyard-inproc-"))
     url = f"sqlite:///{tmp / 'inproc.db'}"
@@ -98,8 +120,7 @@ async def measure(n: int, profile: bool) -> None:
     load_starter(store)
     store.apply_catalog(catalog_gen.generate(0), source="bench")
     key, _ = store.create_key("bench", "read")
-    settings = Settings.load(database_url=url, log_level="warning", probe_enabled=False,
-                             auth_failure_limit=0)
+    settings = Settings.load(database_url=url, probe_enabled=False)
     app: ASGI = create_app(settings, store=store)
     stop = await _lifespan(app)
     auth = {"Authorization": f"Bearer {key}"}
@@ -110,11 +131,11 @@ async def measure(n: int, profile: bool) -> None:
         ("304 revalidation (8)", endpoints_path(catalog_gen.EIGHT), {**auth, "If-None-Match": etag}),
         ("/models", "/api/v1/models", auth),
         ("404 unknown model", endpoints_path(UNKNOWN), auth),
-        ("401 bad key", endpoints_path(catalog_gen.EIGHT), {"Authorization": f"Bearer {BAD_KEY}"}),
     ]
     baseline = constant_app()
     base_us, _ = await per_request(baseline, scope("/", {}), n)
-    print(f"{'baseline (constant bytes)':<28} {base_us:7.1f} us/request")
+    out = sys.__stdout__
+    print(f"{'baseline (constant bytes)':<28} {base_us:7.1f} us/request", file=out)
     profiler = None
     if profile:
         try:
@@ -126,11 +147,27 @@ async def measure(n: int, profile: bool) -> None:
         profiler.start()
     for name, path, headers in cases:
         us, status = await per_request(app, scope(path, headers), n)
-        print(f"{name:<28} {us:7.1f} us/request  ({status}; {us - base_us:+.1f} over baseline)")
+        print(f"{name:<28} {us:7.1f} us/request  ({status}; {us - base_us:+.1f} over baseline)",
+              file=out)
+    await stop()
+    # The bad key on an app without the failed-authentication throttle (else: 429s).
+    app = create_app(settings.replace(auth_failure_limit=0), store=store)
+    stop = await _lifespan(app)
+    us, status = await per_request(app, scope(endpoints_path(catalog_gen.EIGHT),
+                                              {"Authorization": f"Bearer {BAD_KEY}"}), n)
+    print(f"{'401 bad key':<28} {us:7.1f} us/request  ({status}; {us - base_us:+.1f} over "
+          "baseline; AUTH_FAILURE_LIMIT=0)", file=out)
+    await stop()
+    for name, changes in PRICES if prices else []:
+        app = create_app(settings.replace(**changes), store=store)
+        stop = await _lifespan(app)
+        us, status = await per_request(app, scope(endpoints_path(catalog_gen.EIGHT), auth), n)
+        print(f"{'endpoints (8), ' + name:<28} {us:7.1f} us/request  ({status}; "
+              f"{us - base_us:+.1f} over baseline)", file=out)
+        await stop()
     if profiler is not None:
         profiler.stop()
-        print(profiler.output_text(unicode=False, color=False, show_all=False))
-    await stop()
+        print(profiler.output_text(unicode=False, color=False, show_all=False), file=out)
     store.dispose()
 
 
@@ -148,8 +185,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--profile", action="store_true", help="pyinstrument over all cases")
+    parser.add_argument("--no-prices", action="store_true",
+                        help="skip the 8-endpoint route with each per-request cost off")
     args = parser.parse_args()
-    asyncio.run(measure(args.requests, args.profile))
+    asyncio.run(measure(args.requests, args.profile, not args.no_prices))
 
 
 if __name__ == "__main__":

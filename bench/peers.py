@@ -32,7 +32,7 @@ import httpx
 import msgspec
 
 from bench import load, peers_install, peers_report, profile
-from bench.http1 import Connection, answer_text
+from bench.http1 import Connection, answer_text, server_timing
 from bench.procs import Server, cpu_seconds, free_port, rss_mib
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -79,8 +79,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="connection counts, comma-separated (default 1,64)")
     p.add_argument("--settings", default="instant,realistic",
                    help="fake-provider settings to run: instant, realistic (default both)")
-    p.add_argument("--peers", default="routeyard,litellm,portkey",
-                   help="gateways to measure next to direct (default routeyard,litellm,portkey)")
+    p.add_argument("--peers", default="routeyard,floor,litellm,portkey",
+                   help="gateways to measure next to direct (default routeyard,floor,litellm,"
+                        "portkey; floor: bench/passthrough_app.py, routeyard's stack without "
+                        "routing)")
     p.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per gateway")
     p.add_argument("--ttfb-seconds", type=float, default=3.0,
                    help="seconds of one-at-a-time streamed requests per server and turn for "
@@ -320,6 +322,26 @@ def start_routeyard(tmp: Path, fake: Server, refused_port: int) -> tuple[Gateway
     return gw, fb
 
 
+def start_passthrough(tmp: Path, fake: Server) -> Gateway:
+    """The floor of routeyard's stack (bench/passthrough_app.py): Granian, one worker, one
+    aiohttp session, the body passed through unchanged; no routing at all."""
+    gw = Gateway("floor", "pass-through floor (Granian + aiohttp, no routing)")
+    try:
+        import aiohttp
+    except ImportError:
+        gw.skipped = "aiohttp is not installed (it comes with the router's dependencies)"
+        return gw
+    gw.detail = f"Python {sys.version.split()[0]}, aiohttp {aiohttp.__version__}, one worker"
+    port = free_port()
+    upstream = fake.base + "/v1/chat/completions"
+    server = Server("passthrough", [sys.executable, "-m", "bench.passthrough_app", "--port",
+                                    str(port), "--upstream", upstream], port,
+                    {**_base_env(), "PYTHONPATH": str(ROOT)}, tmp / "passthrough.log", cwd=ROOT)
+    gw.url = server.base + "/v1/chat/completions"
+    gw.changed = ["bench/passthrough_app.py: a reference, not a product"]
+    return _started(gw, server)
+
+
 LITELLM_CONFIG = """\
 model_list:
   - model_name: {model}
@@ -412,6 +434,8 @@ class Results:
     gateways: list[Gateway]
     runs: dict[Cell, list[Measured]] = field(default_factory=dict)
     ttfb: dict[tuple[str, str], list[float]] = field(default_factory=dict)  # first data s
+    # routeyard's own time by its Server-Timing header (routeyard;dur, ms), by setting, stream
+    own: dict[tuple[str, bool], list[float]] = field(default_factory=dict)
     memory: dict[str, tuple[float, float]] = field(default_factory=dict)  # RSS, PSS MiB
     fallback_plan: str = ""
     profile: str = ""
@@ -486,18 +510,26 @@ class Bench:
         return Measured(r, cpu_seconds(pids) - cpu0, cpu_seconds(fake_pids) - up0, wrk_cpu,
                         self.upstream_count() - count0)
 
-    def first_bytes(self, gw: Gateway) -> list[float]:
-        """Streamed completions one at a time for --ttfb-seconds: seconds to the first
-        ``data:`` line of each."""
-        out: list[float] = []
-        body = gw.body(True).encode()
+    def one_at_a_time(self, gw: Gateway, stream: bool, setting: str) -> None:
+        """Completions one at a time for --ttfb-seconds (at most 300): streamed, the seconds
+        to the first ``data:`` line of each; from routeyard, its own Server-Timing."""
+        res = self.results
+        body = gw.body(stream).encode()
         deadline = time.perf_counter() + self.args.ttfb_seconds
+        firsts = res.ttfb.setdefault((setting, gw.key), []) if stream else []
+        own = res.own.setdefault((setting, stream), []) if gw.key == "routeyard" else []
         with Connection(gw.url) as conn:
-            while time.perf_counter() < deadline and len(out) < 300:
+            for _ in range(300):
+                if time.perf_counter() >= deadline:
+                    break
                 t = conn.post(gw.request_headers(), body)
-                if t.status == 200 and t.first_data_s is not None:
-                    out.append(t.first_data_s)
-        return out
+                if t.status != 200:
+                    continue
+                if stream and t.first_data_s is not None:
+                    firsts.append(t.first_data_s)
+                timing = server_timing(t.headers.get("server-timing", ""), "routeyard")
+                if gw.key == "routeyard" and timing is not None:
+                    own.append(timing)
 
     def setting(self, setting: Setting, gateways: list[Gateway]) -> None:
         a, res = self.args, self.results
@@ -523,11 +555,10 @@ class Bench:
                     f"{statistics.median(r.result.rps for r in runs):,.0f}/s"
                     for g in live if (runs := res.runs.get((setting.name, stream, connections,
                                                              g.key)))), flush=True)
-            if stream:
-                for _ in range(a.repeat):
-                    for gw in live:
-                        res.ttfb.setdefault((setting.name, gw.key), []).extend(
-                            self.first_bytes(gw))
+            for _ in range(a.repeat):
+                for gw in live:
+                    if stream or gw.key == "routeyard":
+                        self.one_at_a_time(gw, stream, setting.name)
 
     def warm(self, gateways: list[Gateway]) -> None:
         for gw in gateways:
@@ -553,17 +584,18 @@ class Bench:
                     res.runs.setdefault((f"fallback-{setting.name}", stream, 1, gw.key),
                                         []).append(m)
 
-    def profile(self, gw: Gateway, exe: str, out: Path) -> str:
-        assert gw.server is not None
-        pids = gw.server.pids()[1] or [gw.server.proc.pid]  # type: ignore[union-attr]
+    def profile(self, gw: Gateway, exe: str, out: Path, stream: bool) -> str:
+        assert gw.server is not None and gw.server.proc is not None
+        pids = gw.server.pids()[1] or [gw.server.proc.pid]
         sampler = subprocess.Popen(
             [exe, "record", "--pid", str(pids[0]), "--duration", str(self.args.duration),
              "--rate", "200", "--format", "raw", "--output", str(out), "--nonblocking"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.wrk(gw, False, max(self.results.connections))
+        self.wrk(gw, stream, max(self.results.connections))
         sampler.wait(timeout=self.args.duration + 60)
-        return f"py-spy, routeyard's worker, 64 connections, not streaming (raw stacks: {out})\n" \
-               + profile.summarise(out)
+        mode = "streaming" if stream else "not streaming"
+        return (f"py-spy, routeyard's worker, {max(self.results.connections)} connections, "
+                f"{mode} (raw stacks: {out})\n" + profile.summarise(out, top=20))
 
 
 def fallback_plan(fb: Gateway) -> str:
@@ -586,8 +618,8 @@ def main(argv: list[str] | None = None) -> None:
     settings = [SETTINGS[s.strip()] for s in args.settings.split(",") if s.strip()]
     connections = sorted({int(c) for c in args.connections.split(",") if c.strip()})
     wanted = [p.strip() for p in args.peers.split(",") if p.strip()]
-    if set(wanted) - {"routeyard", "litellm", "portkey"}:
-        raise SystemExit("--peers takes routeyard, litellm, portkey")
+    if set(wanted) - {"routeyard", "floor", "litellm", "portkey"}:
+        raise SystemExit("--peers takes routeyard, floor, litellm, portkey")
     tmp = Path(tempfile.mkdtemp(prefix="routeyard-peers-"))
     servers: list[Server] = []
     try:
@@ -604,6 +636,8 @@ def main(argv: list[str] | None = None) -> None:
         for key in wanted:
             if key == "routeyard":
                 gw, fb = start_routeyard(tmp, fake, refused)
+            elif key == "floor":
+                gw = start_passthrough(tmp, fake)
             elif key == "litellm":
                 assert installed["litellm"] is not None
                 gw = start_litellm(tmp, fake, installed["litellm"])
@@ -643,8 +677,10 @@ def main(argv: list[str] | None = None) -> None:
             bench.fallback(gateways[0], routed, fb, SETTINGS["instant"])
         if exe and any(g.key == "routeyard" for g in live):
             set_fake(fake, SETTINGS["instant"])
-            results.profile = bench.profile(next(g for g in live if g.key == "routeyard"),
-                                            exe, tmp / "profile-routeyard.txt")
+            ours = next(g for g in live if g.key == "routeyard")
+            results.profile = "\n\n".join(
+                bench.profile(ours, exe, tmp / f"profile-routeyard-{mode}.txt", stream)
+                for stream, mode in ((False, "json"), (True, "stream")))
         command = shlex.join(["python", "bench/peers.py", *(argv or sys.argv[1:])])
         settings_text = [s.describe() for s in settings]
         text = peers_report.render(results, root=ROOT, command=command, args=args,

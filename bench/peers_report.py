@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 START = "<!-- peers:start (written by bench/peers.py; edit outside these markers) -->"
 END = "<!-- peers:end -->"
-COLOURS = {"routeyard": "#2b7bb9", "litellm": "#d9822b", "portkey": "#7a4fb3"}
+COLOURS = {"routeyard": "#2b7bb9", "floor": "#9a9a9a", "litellm": "#d9822b",
+           "portkey": "#7a4fb3"}
 
 
 def _median(values: Sequence[float]) -> float | None:
@@ -231,6 +232,23 @@ def _targets(f: Figures, res: Results) -> list[str]:
              line("RSS after the run (all processes)", rss, 150, "MiB"),
              line("fallback over a direct call to the second endpoint, p50",
                   f.added("fallback-instant", False, 1, "fallback"), 1, "ms")]
+    floor = next((g for g in res.gateways if g.key == "floor" and not g.skipped), None)
+    for stream in (False, True):
+        ours_cpu, floor_cpu = (f.cpu_us(s, stream, hi, k) for k in ("routeyard", "floor"))
+        over = f.added(s, stream, 1, "routeyard", base="floor")
+        if floor and ours_cpu and floor_cpu and over is not None:
+            mode = "streaming" if stream else "not streaming"
+            lines.append(f"- above the pass-through floor ({mode}): routeyard's CPU "
+                         f"{ours_cpu:,.0f} µs / request against the floor's {floor_cpu:,.0f} µs "
+                         f"(routing's own share {ours_cpu - floor_cpu:,.0f} µs); added p50 at 1 "
+                         f"connection over the floor {over:+.2f} ms")
+    for stream in (False, True):
+        own = res.own.get((s, stream), [])
+        if own:
+            lines.append(f"- routeyard's own time by its `Server-Timing` (`routeyard;dur`, "
+                         f"everything but the upstream), one request at a time, "
+                         f"{'streaming' if stream else 'not streaming'}: p50 "
+                         f"{statistics.median(own):.3f} ms over {len(own)} requests")
     for name in ("litellm", "portkey"):
         peer = next((g for g in res.gateways if g.key == name and not g.skipped), None)
         ours, theirs = (f.median(s, False, hi, k, "rps") for k in ("routeyard", name))

@@ -18,6 +18,8 @@ from bench.procs import Memory
 START = "<!-- results:start (written by bench/run.py; edit outside these markers) -->"
 END = "<!-- results:end -->"
 ENDPOINT_ROUTES = ("endpoints, 8 endpoints", "endpoints, 60 endpoints")
+STREAM = "endpoints (8) + outcome stream"
+ACCESS_LOG = "access log"  # the price (bench/scenarios.py PRICES) the issue caps at 10 %
 NO_MEMORY = Memory(0.0, 0.0, 0.0)
 
 
@@ -55,6 +57,8 @@ class Row:
     """One scenario at one catalog scale: repeated runs against routeyard and the baseline."""
 
     scenario: str
+    settings: str = ""  # settings changed from the defaults ("" : none)
+    price: str = ""  # the per-request cost switched off in this run ("" : none)
     ours: list[LoadResult] = field(default_factory=list)
     base: list[LoadResult] = field(default_factory=list)
     errors: int = 0  # unexpected statuses, socket errors, failed stream posts
@@ -80,14 +84,15 @@ class Row:
     def cells(self) -> list[str]:
         m = self._median
         return [
-            self.scenario, f"{m(self.ours, 'rps'):,.0f}", f"{m(self.base, 'rps'):,.0f}",
+            self.scenario, f"`{self.settings}`" if self.settings else "defaults",
+            f"{m(self.ours, 'rps'):,.0f}", f"{m(self.base, 'rps'):,.0f}",
             f"**{self.ratio:.2f}**", f"{m(self.ours, 'p50_ms'):.1f}",
             f"{m(self.ours, 'p99_ms'):.1f}", f"{m(self.base, 'p99_ms'):.1f}",
             f"{self.p99_ratio:.2f}", str(self.errors), str(self.memory),
         ]
 
 
-HEADER = ["scenario", "req/s", "baseline req/s", "ratio", "p50 ms", "p99 ms",
+HEADER = ["scenario", "settings", "req/s", "baseline req/s", "ratio", "p50 ms", "p99 ms",
           "baseline p99 ms", "p99 ratio", "errors", "MiB: worker RSS / total RSS / total PSS"]
 
 
@@ -110,7 +115,17 @@ class ScaleResult:
         return f"{self.name} ({self.endpoints:,} endpoints)"
 
     def row(self, scenario: str) -> Row | None:
-        return next((r for r in self.rows if r.scenario == scenario), None)
+        """The scenario's row at the defaults."""
+        return next((r for r in self.rows if r.scenario == scenario and not r.settings), None)
+
+    def prices(self) -> list[tuple[Row, float]]:
+        """Each run with a per-request cost switched off, and that cost's share of the
+        8-endpoint route's throughput: 1 - (ratio at the defaults) / (ratio without it)."""
+        default = self.row(ENDPOINT_ROUTES[0])
+        if default is None:
+            return []
+        return [(r, 1 - default.ratio / r.ratio if r.ratio else 0.0)
+                for r in self.rows if r.price]
 
 
 @dataclass
@@ -164,13 +179,18 @@ def targets(run: Run) -> list[list[str]]:
     """The issue's targets: [what, measured, met or MISSED]."""
     out: list[list[str]] = []
     for sc in run.scales:
-        for name in ENDPOINT_ROUTES:
+        for name in (*ENDPOINT_ROUTES, STREAM):
             r = sc.row(name)
             if r is not None:
-                out.append([f"{name}, {sc.label}: req/s >= 0.75 x baseline",
+                out.append([f"{name}, {sc.label}, defaults: req/s >= 0.75 x baseline",
                             f"{r.ratio:.2f} x", _verdict(r.ratio >= 0.75)])
-                out.append([f"{name}, {sc.label}: p99 <= 2 x baseline",
+                out.append([f"{name}, {sc.label}, defaults: p99 <= 2 x baseline",
                             f"{r.p99_ratio:.2f} x", _verdict(r.p99_ratio <= 2.0)])
+        for r, share in sc.prices():
+            if r.price == ACCESS_LOG:
+                out.append([(f"the access log costs <= 10 % of the 8-endpoint route's "
+                             f"throughput, {sc.label}"), f"{share:.1%}",
+                            _verdict(share <= 0.10)])
     if len(run.scales) == 2:
         small, large = run.scales
         for name in ENDPOINT_ROUTES:
@@ -210,6 +230,18 @@ def render(run: Run, *, root: Path, command: str) -> str:
              f"- command: `{command}`", *(f"- {s}" for s in run.settings), ""]
     for sc in run.scales:
         lines += [f"### {sc.label}", "", table(HEADER, [r.cells() for r in sc.rows]), ""]
+        if prices := sc.prices():
+            lines += [
+                ("Price of each per-request cost that is on by default: the 8-endpoint route "
+                 "with it switched off (rows above), its share of the route's throughput = "
+                 "1 - ratio at the defaults / ratio without it (noise: about ±5 points):"),
+                "",
+                table(["switched off", "settings", "ratio without it", "p99 ratio",
+                       "share of throughput"],
+                      [[r.price, f"`{r.settings}`", f"{r.ratio:.2f}", f"{r.p99_ratio:.2f}",
+                        f"{share:.1%}"] for r, share in prices]),
+                "",
+            ]
         lines += [f"- note: {r.note}" for r in sc.rows if r.note]
         lines += [
             (f"- `routeyard catalog apply` of the generated catalog: {sc.import_s:.1f} s; "

@@ -72,6 +72,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="seconds of mixed load on the large catalog, sampling RSS (e.g. 600)")
     p.add_argument("--profile", action="store_true",
                    help="sample the worker with py-spy during an extra endpoints run")
+    p.add_argument("--only", default="",
+                   help="run only these scenarios (comma-separated slugs: endpoints-8, "
+                        "endpoints-60, revalidate-8, models, unknown, live-8, bad-key, "
+                        "endpoints-8-no-0 .. -4 for the prices)")
+    p.add_argument("--no-prices", action="store_true",
+                   help="skip the runs with each per-request cost switched off")
     p.add_argument("--no-models-dev", action="store_true",
                    help="skip timing the bundled models.dev import")
     p.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
@@ -87,15 +93,20 @@ def routeyard_argv() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "routeyard.cli"]
 
 
+# What the bench changes from routeyard's defaults on every server, and why.
+BENCH_SETTINGS = {
+    "ROUTEYARD_PROBE_ENABLED": "false",  # loopback only: no provider to probe
+    "ROUTEYARD_RATE_LIMIT_ADMIN": "0",  # the admin key posts 10 outcome batches a second
+}
+
+
 def environment(database_url: str, data_dir: Path) -> dict[str, str]:
-    """The process environment with every ROUTEYARD_* setting at its default, except: the
-    database; warning-level logs; no probes (loopback only: no provider to probe); no
-    throttle on failed key checks (else the bad-key scenario measures 429s after 30 tries);
-    no rate limit on the admin key that posts outcomes."""
+    """The process environment with every ROUTEYARD_* setting at its default (the access
+    log on at level info, as `routeyard serve` starts) but the database and
+    :data:`BENCH_SETTINGS`; a scenario may change more (:attr:`Scenario.settings`)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROUTEYARD_")}
     env.update(ROUTEYARD_DATABASE_URL=database_url, ROUTEYARD_DATA_DIR=str(data_dir),
-               ROUTEYARD_LOG_LEVEL="warning", ROUTEYARD_PROBE_ENABLED="false",
-               ROUTEYARD_AUTH_FAILURE_LIMIT="0", ROUTEYARD_RATE_LIMIT_ADMIN="0")
+               **BENCH_SETTINGS)
     return env
 
 
@@ -158,6 +169,7 @@ def seed(client: httpx.Client, base: str, admin: str,
 @dataclass(frozen=True)
 class Served:
     server: Server
+    env: dict[str, str]
     key: str
     admin: str
     endpoints: int
@@ -197,7 +209,7 @@ class Bench:
             try:
                 startup = server.wait_for(endpoints_path(catalog_gen.EIGHT),
                                           {"Authorization": f"Bearer {key}"})
-                yield Served(server, key, admin, endpoints, import_s, startup)
+                yield Served(server, env, key, admin, endpoints, import_s, startup)
             finally:
                 server.stop()
 
@@ -228,24 +240,46 @@ class Bench:
                 return seconds, int(line.split(":", 1)[1].split()[0])
         return seconds, 0
 
-    def scale(self, name: str, total_endpoints: int, *, ingest: bool) -> ScaleResult:
+    def scale(self, name: str, total_endpoints: int, *, ingest: bool,
+              prices: bool) -> ScaleResult:
         with self.served(name, total_endpoints) as s:
             result = ScaleResult(name, s.endpoints, s.import_s, s.startup_s)
-            self._scenarios(result, s)
+            self._scenarios(result, s, prices=prices)
             if ingest:
                 result.ingest_api = outcomes.api_throughput(
                     s.server.base, s.admin, measured_endpoints(),
                     seconds=self.args.ingest_seconds)
             return result
 
-    def _scenarios(self, result: ScaleResult, s: Served) -> None:
-        a, ours = self.args, s.server
-        plan = scenarios(s.key)
+    @contextmanager
+    def variant(self, s: Served, sc: Scenario) -> Iterator[Server]:
+        """The server for ``sc``: the scale's own at the defaults, else a `routeyard serve`
+        of the same database with the scenario's settings, warmed up, stopped after."""
+        if not sc.settings:
+            yield s.server
+            return
+        server = serve({**s.env, **dict(sc.settings)}, self.tmp,
+                       f"routeyard-{sc.slug}")
+        server.start()
+        try:
+            server.wait_for(endpoints_path(catalog_gen.EIGHT), {"Authorization": f"Bearer {s.key}"})
+            if sc.status == 200:
+                self.wrk(server.base + sc.path, sc.headers, self.args.warmup)
+            yield server
+        finally:
+            server.stop()
+
+    def _scenarios(self, result: ScaleResult, s: Served, *, prices: bool) -> None:
+        a, main = self.args, s.server
+        plan = scenarios(s.key, prices=prices)
+        if a.only:
+            wanted = {w.strip() for w in a.only.split(",")}
+            plan = [sc for sc in plan if sc.slug in wanted]
         seeded = measured_endpoints()
         with plain_client() as client:
-            responses = {"api/v1/admin/outcomes": seed(client, ours.base, s.admin, seeded)}
+            responses = {"api/v1/admin/outcomes": seed(client, main.base, s.admin, seeded)}
             for sc in plan:
-                responses[sc.slug] = capture(client, ours.base, sc)[1]
+                responses[sc.slug] = capture(client, main.base, sc)[1]
             responses_file = self.tmp / "responses.json"
             write_responses(responses_file, responses)
             port = free_port()
@@ -257,30 +291,33 @@ class Bench:
             try:
                 base.wait_for("/" + plan[0].slug)
                 for sc in plan:
-                    if sc.status == 200 and not sc.stream:
-                        self.wrk(ours.base + sc.path, sc.headers, a.warmup)
+                    if sc.status == 200 and not sc.stream and not sc.settings:
+                        self.wrk(main.base + sc.path, sc.headers, a.warmup)
                 self.wrk(base.base + "/" + plan[0].slug, {}, a.warmup)
-                result.warm = ours.memory()
+                result.warm = main.memory()
                 for sc in plan:
-                    # Fresh outcomes, then this scenario's bytes for the baseline: the live
-                    # windows slide, so a body captured minutes ago may be served no more.
-                    seed(client, ours.base, s.admin, seeded)
-                    headers, responses[sc.slug] = capture(client, ours.base, sc)
-                    write_responses(responses_file, responses)
-                    client.post(base.base + RELOAD_PATH)
-                    row = self._scenario(sc, headers, ours, base, s.admin, seeded)
+                    with self.variant(s, sc) as ours:
+                        # Fresh outcomes, then this scenario's bytes for the baseline: the
+                        # live windows slide, so a body captured minutes ago may be served
+                        # no more.
+                        seed(client, ours.base, s.admin, seeded)
+                        headers, responses[sc.slug] = capture(client, ours.base, sc)
+                        write_responses(responses_file, responses)
+                        client.post(base.base + RELOAD_PATH)
+                        row = self._scenario(sc, headers, ours, base, s.admin, seeded)
                     result.rows.append(row)
-                    print(f"  {sc.name}: {row.ratio:.2f} x baseline", flush=True)
+                    print(f"  {sc.name}{' (' + sc.settings_label + ')' if sc.settings else ''}: "
+                          f"{row.ratio:.2f} x baseline, p99 {row.p99_ratio:.2f} x", flush=True)
                 if a.profile:
-                    result.profile = self._profile(ours, plan[0], result.label)
-                result.end = ours.memory()
+                    result.profile = self._profile(main, plan[0], result.label)
+                result.end = main.memory()
             finally:
                 base.stop()
 
     def _scenario(self, s: Scenario, headers: dict[str, str], ours: Server, base: Server,
                   admin: str, seeded: list[outcomes.Endpoint]) -> Row:
         a = self.args
-        row = Row(s.name)
+        row = Row(s.name, settings=s.settings_label, price=s.price)
         stream_failures = 0
         for rep in range(a.repeat):
             for server in ([base, ours] if rep % 2 == 0 else [ours, base]):
@@ -322,7 +359,8 @@ class Bench:
             seeded = measured_endpoints()
             with plain_client() as client:
                 seed(client, server.base, admin, seeded)
-            plan = [s for s in scenarios(served.key) if not s.revalidate and not s.stream]
+            plan = [s for s in scenarios(served.key, prices=False)
+                    if not s.revalidate and not s.stream and not s.settings]
             for s in plan:
                 self.wrk(server.base + s.path, s.headers, a.warmup)
             samples = [(0.0, server.memory())]
@@ -357,8 +395,12 @@ def load_settings(args: argparse.Namespace) -> list[str]:
         (f"load: wrk, {args.connections} connections, {args.threads} threads, {args.duration} s "
          f"per run, {args.repeat} runs per scenario and server with routeyard and the baseline "
          "alternating; medians, and the ratio is the median of the paired runs' ratios"),
-        (f"servers: one Granian worker each; routeyard on {args.db}, with its default settings "
-         "but log level warning, no probes, no auth-failure throttle and no admin rate limit"),
+        (f"servers: one Granian worker each; routeyard on {args.db} started as `routeyard serve "
+         "--port P --workers 1` starts it, every setting at its default (access log on, log "
+         "level info, metrics, key-use notes, the failed-authentication throttle) except "
+         + ", ".join(f"{k.removeprefix('ROUTEYARD_')}={v}" for k, v in BENCH_SETTINGS.items())
+         + " (no provider to probe on loopback; the admin key posts the outcome stream); a "
+         "scenario that changes more says so in its settings column, on a server of its own"),
         (f"live-health scenario: {args.stream_rate:g} batches/s of {args.stream_batch} outcomes "
          "posted to /api/v1/admin/outcomes while wrk runs (the baseline gets the same stream)"),
     ]
@@ -386,7 +428,8 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{name} catalog:", flush=True)
             run.scales.append(bench.scale(
                 name, args.endpoints if name == "large" else 0,
-                ingest=name == names[-1] and args.ingest_seconds > 0))
+                ingest=name == names[-1] and args.ingest_seconds > 0,
+                prices=name == names[0] and not args.no_prices))
         run.ingest = bench.direct_ingest()
         if args.soak:
             print(f"soak: {args.soak} s", flush=True)

@@ -28,11 +28,38 @@ class Scenario:
     headers: dict[str, str] = field(default_factory=dict)
     stream: bool = False  # outcomes are posted to the server while it is loaded
     revalidate: bool = False  # If-None-Match is the current ETag of ``path``
+    # Settings changed from routeyard's defaults for this scenario (ROUTEYARD_* variables);
+    # empty: routeyard exactly as the bench starts it. Printed beside the figure.
+    settings: tuple[tuple[str, str], ...] = ()
+    price: str = ""  # the per-request cost this run switches off, for the price table
+
+    @property
+    def settings_label(self) -> str:
+        return ", ".join(f"{k.removeprefix('ROUTEYARD_')}={v}" for k, v in self.settings)
 
 
-def scenarios(key: str) -> list[Scenario]:
-    """In the order they run: the live-health one last, since its stream changes bodies."""
+# The per-request costs that are on by default, each switched off in a run of the 8-endpoint
+# route of its own, so that the price of each is visible (a read key has no rate limit by
+# default; the failed-authentication throttle's check is the rate-limit bookkeeping left).
+PRICES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    ("access log", (("ROUTEYARD_ACCESS_LOG", "false"),)),
+    ("metrics", (("ROUTEYARD_METRICS", "false"),)),
+    ("rate-limit bookkeeping", (("ROUTEYARD_AUTH_FAILURE_LIMIT", "0"),)),
+    ("key-use notes", (("ROUTEYARD_KEY_LAST_USED", "false"),)),
+)
+ALL_OFF = "all four"
+
+
+def scenarios(key: str, *, prices: bool = True) -> list[Scenario]:
+    """In the order they run: those at the defaults first (the live-health one last of
+    them, since its stream changes bodies), then each on a server of its own settings."""
     auth = {"Authorization": f"Bearer {key}"}
+    eight = endpoints_path(EIGHT)
+    off = [(name, changed) for name, changed in PRICES]
+    off.append((ALL_OFF, tuple(kv for _, changed in PRICES for kv in changed)))
+    variants = [Scenario("endpoints, 8 endpoints", f"endpoints-8-no-{i}", eight, 200, auth,
+                         settings=changed, price=name)
+                for i, (name, changed) in enumerate(off)] if prices else []
     return [
         Scenario("endpoints, 8 endpoints", "endpoints-8", endpoints_path(EIGHT), 200, auth),
         Scenario("endpoints, 60 endpoints", "endpoints-60", endpoints_path(SIXTY), 200, auth),
@@ -40,10 +67,13 @@ def scenarios(key: str) -> list[Scenario]:
                  revalidate=True),
         Scenario("/models", "models", "/api/v1/models", 200, auth),
         Scenario("404 unknown model", "unknown", endpoints_path(UNKNOWN), 404, auth),
-        Scenario("401 bad key", "bad-key", endpoints_path(EIGHT), 401,
-                 {"Authorization": f"Bearer {BAD_KEY}"}),
         Scenario("endpoints (8) + outcome stream", "live-8", endpoints_path(EIGHT), 200, auth,
                  stream=True),
+        # Without the failed-authentication throttle: else this measures 429s after 30 tries.
+        Scenario("401 bad key", "bad-key", endpoints_path(EIGHT), 401,
+                 {"Authorization": f"Bearer {BAD_KEY}"},
+                 settings=(("ROUTEYARD_AUTH_FAILURE_LIMIT", "0"),)),
+        *variants,
     ]
 
 

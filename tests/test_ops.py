@@ -62,12 +62,20 @@ def test_metrics_readyz_and_access_log_with_two_workers(database_url: str, tmp_p
         assert metric(text, "routeyard_catalog_endpoints") >= 50
         assert re.search(r"^routeyard_outcomes_pending ", text, re.MULTILINE)
 
-        lines = [json.loads(line) for line in server.log().splitlines()
-                 if line.startswith("{") and '"routeyard.access"' in line]
-        traced = [line for line in lines if line.get("request_id") == "trace-me-1"]
+        # The access log is written in batches by a thread of its own: wait for it.
+        deadline = time.monotonic() + 10
+        while True:
+            lines = [json.loads(line) for line in server.log().splitlines()
+                     if line.startswith("{") and '"routeyard.access"' in line]
+            traced = [line for line in lines if line.get("request_id") == "trace-me-1"]
+            if len(traced) >= 23 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         assert len(traced) == 23
         assert {line["status"] for line in traced} == {200, 404}
         assert all(line["path"].startswith("/api/v1/models/") for line in traced)
+        assert {line["key_name"] for line in traced} == {"ops"}
+        assert all(isinstance(line["duration_us"], int) for line in traced)
         assert key not in server.log()
     finally:
         server.stop()

@@ -8,8 +8,9 @@ import itertools
 import logging
 import re
 import secrets
+import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -19,6 +20,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from routeyard import logs
+from routeyard.accesslog import LOGGER, AccessFields, AccessLog
 from routeyard.api import accounting, admin, chat, ingest, ops
 from routeyard.api.fast import FastPath
 from routeyard.api.http import CORS_HEADERS, api_error_response, error_response
@@ -33,7 +35,11 @@ from routeyard.upstream.client import Upstream
 from routeyard.web import web_routes
 
 log = logging.getLogger("routeyard")
-access = logging.getLogger("routeyard.access")
+# Seconds a thread may hold the GIL while another waits for it (Python's default: 5 ms). The
+# blocking work served from threads (an outcome batch's decoding and write, a catalog
+# reload) would otherwise hold up the event loop, and every request waiting on it, for up to
+# that long at a time; the outcome stream's p99 came from there (bench/RESULTS.md).
+SWITCH_INTERVAL = 0.0005
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 HTTP_MESSAGES = {
     400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden",
@@ -51,10 +57,15 @@ class RequestContext:
     ``max_path_length`` (414) and headers past ``max_header_bytes`` (431) first (0: no limit).
 
     The hot-path requests (:mod:`routeyard.api.fast`) are answered here, from the headers
-    read in the one pass over them this layer makes anyway; the rest go on to Starlette.
+    read in the one pass over them this layer makes anyway; the rest go on to Starlette
+    with ``scope["state"]["request_id"]`` and ``scope["state"]["access"]`` (the
+    :class:`~routeyard.accesslog.AccessFields` a route adds to its access-log line).
+
+    The access log (:mod:`routeyard.accesslog`) is attached at start-up
+    (:meth:`attach_access_log`); until then, and with it off, requests are not logged.
     """
 
-    def __init__(self, app: ASGIApp, *, fast: FastPath | None = None, access_log: bool = True,
+    def __init__(self, app: ASGIApp, *, fast: FastPath | None = None, count: bool = True,
                  max_path_length: int = 0, max_header_bytes: int = 0,
                  direct: dict[str, ASGIApp] | None = None) -> None:
         self.app = app
@@ -66,10 +77,16 @@ class RequestContext:
         # and far cheaper per request than drawing random bytes.
         self._id_prefix = secrets.token_hex(4)
         self._id_counter = itertools.count(1)
-        self._meter = metrics().meter
-        self.access_log = access_log
+        self._meter = metrics().meter if count else None
+        self.access_log: AccessLog | None = None
+        self._log_add: Callable[[Any], None] | None = None
         self.max_path_length = max_path_length
         self.max_header_bytes = max_header_bytes
+
+    def attach_access_log(self, access_log: AccessLog | None) -> None:
+        """Log every request from now on to ``access_log`` (None: stop logging)."""
+        self.access_log = access_log
+        self._log_add = None if access_log is None else access_log.add
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -99,14 +116,16 @@ class RequestContext:
         if refusal is None and self.fast is not None:
             found = self.fast.answer(scope, authorization, if_none_match, accept_encoding)
             if found is not None:
-                template, (status, headers, data) = found
+                template, (status, headers, data), key = found
                 await send({"type": "http.response.start", "status": status,
                             "headers": [*headers, id_header]})
                 await send({"type": "http.response.body", "body": data})
-                self._observe(template, scope, status, time.perf_counter() - started_at,
-                              request_id)
+                self._observe(template, scope, status, started_at, request_id,
+                              None if key is None else key.name, None)
                 return
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        state["access"] = fields = AccessFields()
         status = 500
         started = False
 
@@ -134,8 +153,7 @@ class RequestContext:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or scope.get("route_template") or "unmatched"
-            self._observe(template, scope, status,
-                          time.perf_counter() - started_at, request_id)
+            self._observe(template, scope, status, started_at, request_id, None, fields)
 
     def _over_limits(self, scope: Scope, header_bytes: int) -> Response | None:
         """A 414 or 431 in the envelope for a request past the size limits, else None."""
@@ -152,16 +170,17 @@ class RequestContext:
                 431, f"Request Header Fields Too Large: at most {limit} bytes in all")
         return None
 
-    def _observe(self, template: str, scope: Scope, status: int, elapsed: float,
-                 request_id: str) -> None:
+    def _observe(self, template: str, scope: Scope, status: int, started_at: float,
+                 request_id: str, key_name: str | None, fields: AccessFields | None) -> None:
+        """Count the request and queue its access-log line (formatted and written by the
+        access log's thread, off the event loop)."""
+        end = time.perf_counter()
         method = scope["method"]
-        self._meter.observe(template, method, status, elapsed)
-        if self.access_log:
-            access.info(
-                "%s %s %d %.1fms", method, scope["path"], status, elapsed * 1000,
-                extra={"request_id": request_id, "method": method, "path": scope["path"],
-                       "status": status, "duration_ms": round(elapsed * 1000, 2)},
-            )
+        if self._meter is not None:
+            self._meter.observe(template, method, status, end - started_at)
+        if self._log_add is not None:
+            self._log_add((end, method, scope["path"], status, end - started_at, request_id,
+                           key_name, fields))
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
@@ -200,8 +219,14 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         logs.setup(settings.log_level, settings.log_format)
-        # The level is set once, here: the request path need not ask logging each time.
-        outer.access_log = settings.access_log and access.isEnabledFor(logging.INFO)
+        switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(switch_interval, SWITCH_INTERVAL))
+        # Decided once, here: the request path need not ask logging each time.
+        access_log = None
+        if settings.access_log and logging.getLogger(LOGGER).isEnabledFor(logging.INFO):
+            access_log = AccessLog(str(settings.log_format))
+            access_log.start()
+        outer.attach_access_log(access_log)
         for line in await asyncio.to_thread(prepare, store, settings):
             log.info(line)
         await asyncio.to_thread(runtime.load)
@@ -215,6 +240,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await runtime.close()
+            outer.attach_access_log(None)
+            sys.setswitchinterval(switch_interval)
+            if access_log is not None:
+                await asyncio.to_thread(access_log.stop)  # writes what is left
             if owns_store:
                 store.dispose()
 
@@ -230,7 +259,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
         },
     )
     app.state.runtime = runtime
-    outer = RequestContext(app, fast=FastPath(runtime), access_log=settings.access_log,
+    outer = RequestContext(app, fast=FastPath(runtime), count=bool(settings.metrics),
                            direct={"/api/v1/chat/completions": chat.ChatRoute(runtime)},
                            max_path_length=int(settings.max_path_length),
                            max_header_bytes=int(settings.max_header_bytes))

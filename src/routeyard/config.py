@@ -84,7 +84,15 @@ SETTINGS: tuple[Setting, ...] = (
             "Most endpoint-minutes held in memory while the database is unreachable; "
             "beyond it the oldest are dropped and counted."),
     Setting("access_log", bool, True,
-            "Log one line per request (method, path, status, duration, request id)."),
+            "Log one line per request (method, path, status, duration, request id, key "
+            "name), written by a background thread off the request path."),
+    Setting("metrics", bool, True,
+            "Count every request by route, method and status for /metrics "
+            "(routeyard_requests_total, routeyard_request_duration_seconds). Off: those two "
+            "stay empty; the other metrics are still served."),
+    Setting("key_last_used", bool, True,
+            "Record when each key was last used (routeyard keys list). Off: last-use times "
+            "are no longer updated."),
     # -- accounting (docs/accounting.md) ------------------------------------------------------
     Setting("accounting_flush_interval", float, 1.0,
             "Seconds between writes of generation records and usage to the database (a "

@@ -49,6 +49,7 @@ class Runtime:
         self.versions: dict[str, int] = {}
         self.stale_since: float | None = None
         self._key_use: dict[int, int] = {}
+        self.track_key_use = bool(settings.key_last_used)
         self._swap = threading.Lock()
         self._refreshing = threading.Lock()
         self.health = HealthService(

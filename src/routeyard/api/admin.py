@@ -103,6 +103,11 @@ async def json_body(request: Request, limit: int | None = None) -> dict[str, Any
     database can store."""
     if limit is None:
         limit = int(runtime(request).settings.max_admin_body_bytes)
+    return decode_object(await read_body(request, limit))
+
+
+async def read_body(request: Request, limit: int) -> bytearray:
+    """The raw request body: 413 past ``limit`` bytes (checked on Content-Length first)."""
     length = request.headers.get("content-length")
     if length is not None:
         if not length.isdigit():
@@ -114,6 +119,11 @@ async def json_body(request: Request, limit: int | None = None) -> dict[str, Any
         data.extend(chunk)
         if len(data) > limit:
             raise PayloadTooLarge(f"Request body too large: at most {limit} bytes")
+    return data
+
+
+def decode_object(data: bytes | bytearray) -> dict[str, Any]:
+    """:func:`json_body`'s checks of a body read whole (pure: callable from a thread)."""
     body = _decode_json(data)
     if not isinstance(body, dict):
         raise BadRequest(f"Request body must be a JSON object, got {_kind(body)}")

@@ -65,7 +65,8 @@ def _address_not_blocked(rt: Runtime, client: tuple[str, int] | None) -> str:
 
 def admit(rt: Runtime, record: KeyRecord) -> None:
     """Note the use of a verified key and count it against its rate limit (429 past it)."""
-    rt.note_key_use(record.id)
+    if rt.track_key_use:
+        rt.note_key_use(record.id)
     limiter = rt.limiter
     decision = limiter.check_key(record.scope, record.id)
     if decision is not None and not decision.allowed:

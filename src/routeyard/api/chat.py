@@ -22,6 +22,7 @@ from starlette.datastructures import Headers
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
+from routeyard.accesslog import fields_of
 from routeyard.api.auth import check_caller
 from routeyard.errors import APIError, BadRequest, NotFound, PayloadTooLarge, error_body
 from routeyard.metrics import metrics
@@ -272,6 +273,10 @@ class ChatRoute:
                                "provider": answered.tag if answered else None,
                                "attempts": len(attempter.records),
                                "generation_id": ctx.generation_id}
+            access = fields_of(scope)  # the access log's line (routeyard.accesslog)
+            access.model = answered.model_id if answered else ctx.model
+            access.provider = answered.tag if answered else None
+            access.attempts = len(attempter.records)
             if rt.route_sink is not None:
                 try:
                     rt.route_sink(attempter.record(status=status, streamed=request.stream))

@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from routeyard import ids
+from routeyard.accesslog import fields_of
 from routeyard.api.auth import check_caller, check_known
 from routeyard.api.http import Header, api_error_parts, prepare
 from routeyard.errors import APIError, BadRequest, NotFound
@@ -33,15 +34,13 @@ _SUFFIX = "/endpoints"
 Answer = tuple[int, list[Header], bytes]
 
 
-def discovery(rt: Runtime, model_id: str | None, authorization: str | None,
-              if_none_match: str | None, accept_encoding: str | None,
-              client: tuple[str, int] | None, cache_control: str
-              ) -> tuple[Answer, KeyRecord | None]:
+def discovery(rt: Runtime, model_id: str | None, key: KeyRecord | None,
+              if_none_match: str | None, accept_encoding: str | None, cache_control: str
+              ) -> Answer:
     """The answer to a GET of one model's endpoints (``model_id``) or of the whole model
-    list (None), and the caller's key. Raises :class:`APIError` (401, 404, 429...). The
-    header list is shared: copy it before changing it. (Positional arguments: this runs on
-    every request.)"""
-    key = check_caller(rt, authorization, client, allow_public=True)
+    list (None) for the caller's key (from :func:`check_caller`). Raises
+    :class:`APIError` (400, 404). The header list is shared: copy it before changing it.
+    (Positional arguments: this runs on every request.)"""
     snapshot = rt.snapshot
     if model_id is None:
         body = snapshot.models_body
@@ -54,7 +53,7 @@ def discovery(rt: Runtime, model_id: str | None, authorization: str | None,
         body = entry.full if key is not None else entry.anonymous
     extra = None if rt.stale_since is None else rt.stale_headers()
     return prepare(body, if_none_match=if_none_match, accept_encoding=accept_encoding,
-                   cache_control=cache_control, extra=extra), key
+                   cache_control=cache_control, extra=extra)
 
 
 def model_id_of(path: str) -> str | None:
@@ -91,8 +90,9 @@ class FastPath:
         self._memo_of: tuple[object, object] = (None, None)
 
     def answer(self, scope: Scope, authorization: str | None, if_none_match: str | None,
-               accept_encoding: str | None) -> tuple[str, Answer] | None:
-        """(route template, answer) for a hot-path request, None for any other."""
+               accept_encoding: str | None) -> tuple[str, Answer, KeyRecord | None] | None:
+        """(route template, answer, the caller's verified key) for a hot-path request, None
+        for any other."""
         if scope["method"] not in ("GET", "HEAD") or scope.get("root_path"):
             return None
         path: str = scope["path"]
@@ -109,8 +109,8 @@ class FastPath:
                 try:
                     check_known(rt, key, scope.get("client"))
                 except APIError as exc:
-                    return template, self._error(exc)
-            return template, answer
+                    return template, self._error(exc), key
+            return template, answer, key
         if path == MODELS:
             template, model_id = MODELS, None
         else:
@@ -119,15 +119,19 @@ class FastPath:
                 return None
             template = ENDPOINTS
         try:
-            answer, key = discovery(rt, model_id, authorization, if_none_match,
-                                    accept_encoding, scope.get("client"), self.cache_control)
+            key = check_caller(rt, authorization, scope.get("client"), allow_public=True)
         except APIError as exc:
-            return template, self._error(exc)
+            return template, self._error(exc), None
+        try:
+            answer = discovery(rt, model_id, key, if_none_match, accept_encoding,
+                               self.cache_control)
+        except APIError as exc:
+            return template, self._error(exc), key
         if rt.stale_since is None and self._memo_of[0] is rt.snapshot:
             if len(self._memo) >= self.MEMO_MAX:
                 self._memo = {}
             self._memo[memo_key] = (template, answer, key)
-        return template, answer
+        return template, answer, key
 
     def _error(self, exc: APIError) -> Answer:
         """:func:`api_error_parts`, remembered for errors without metadata (a client that
@@ -163,8 +167,12 @@ class DiscoveryRoute:
             params = scope["path_params"]
             model_id = f"{params['author']}/{params['slug']}"
         rt: Runtime = scope["app"].state.runtime
-        (status, raw, data), _ = discovery(
-            rt, model_id, headers.get("authorization"), headers.get("if-none-match"),
-            headers.get("accept-encoding"), scope.get("client"), str(rt.settings.cache_control))
+        key = check_caller(rt, headers.get("authorization"), scope.get("client"),
+                           allow_public=True)
+        if key is not None:
+            fields_of(scope).key_name = key.name
+        status, raw, data = discovery(rt, model_id, key, headers.get("if-none-match"),
+                                      headers.get("accept-encoding"),
+                                      str(rt.settings.cache_control))
         await send({"type": "http.response.start", "status": status, "headers": list(raw)})
         await send({"type": "http.response.body", "body": data})

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from routeyard.accesslog import fields_of
 from routeyard.api.auth import check_caller
 from routeyard.api.fast import ENDPOINTS, MODELS, DiscoveryRoute
 from routeyard.api.http import send_body
@@ -32,8 +33,11 @@ def authenticate(request: Request, *, allow_public: bool) -> KeyRecord | None:
     failed too often gets 429 before its key is checked; a key over its rate limit gets 429
     (docs/security.md).
     """
-    return check_caller(runtime(request), request.headers.get("authorization"),
-                        request.scope.get("client"), allow_public=allow_public)
+    key = check_caller(runtime(request), request.headers.get("authorization"),
+                       request.scope.get("client"), allow_public=allow_public)
+    if key is not None:
+        fields_of(request.scope).key_name = key.name  # for the access log
+    return key
 
 
 def _send(request: Request, body: Body) -> Response:
