@@ -61,6 +61,9 @@ class FakeProviderConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
     #: > 0: a stream sends this many tokens, then an error chunk, and ends (a provider
     #: failing mid-answer)
     break_after_tokens: Annotated[int, msgspec.Meta(ge=0)] = 0
+    #: prompt tokens reported as cached (``prompt_tokens_details.cached_tokens``, at most
+    #: the prompt's)
+    cached_tokens: Annotated[int, msgspec.Meta(ge=0)] = 0
 
 
 def validated(config: FakeProviderConfig, **changes: Any) -> FakeProviderConfig:
@@ -111,16 +114,19 @@ def _tokens(config: FakeProviderConfig, model: str, max_tokens: int | None) -> t
     return deltas, False
 
 
-def _usage(body: dict[str, Any], deltas: Deltas) -> dict[str, Any]:
+def _usage(body: dict[str, Any], deltas: Deltas, cached: int = 0) -> dict[str, Any]:
     messages = [m for m in body["messages"] if isinstance(m, dict)]
     prompt = sum(len(str(m.get("content", "")).split()) for m in messages)  # roughly: words
     reasoning = sum(1 for kind, _ in deltas if kind == "reasoning")
-    return {
+    usage: dict[str, Any] = {
         "prompt_tokens": prompt,
         "completion_tokens": len(deltas),
         "total_tokens": prompt + len(deltas),
         "completion_tokens_details": {"reasoning_tokens": reasoning},
     }
+    if cached:
+        usage["prompt_tokens_details"] = {"cached_tokens": min(cached, prompt)}
+    return usage
 
 
 async def _sleep_until(due: float) -> None:
@@ -204,7 +210,8 @@ def create_fake_provider(config: FakeProviderConfig | None = None) -> Starlette:
         if body.get("stream") is True:
             state.count("streamed")
             return StreamingResponse(
-                _stream(state, head, deltas, finish, _usage(body, deltas), start, interval,
+                _stream(state, head, deltas, finish,
+                        _usage(body, deltas, config.cached_tokens), start, interval,
                         config.break_after_tokens),
                 media_type="text/event-stream",
                 headers={"cache-control": "no-cache"},
@@ -224,7 +231,7 @@ def create_fake_provider(config: FakeProviderConfig | None = None) -> Starlette:
                 **head,
                 "object": "chat.completion",
                 "choices": [choice],
-                "usage": _usage(body, deltas),
+                "usage": _usage(body, deltas, config.cached_tokens),
             }
         )
 

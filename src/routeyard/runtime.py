@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterable
 from functools import cached_property
 
+from routeyard.accounting.adapt import generation_of
 from routeyard.accounting.service import AccountingService
 from routeyard.accounting.shared import SharedSpend
 from routeyard.api.snapshot import Body, Snapshot
@@ -22,7 +23,7 @@ from routeyard.metrics import metrics
 from routeyard.models import Catalog
 from routeyard.ratelimit import Limiter
 from routeyard.router.preferences import ProviderPreferences
-from routeyard.router.record import RouteSink
+from routeyard.router.record import RoutedRequest, RouteSink
 from routeyard.store import Store
 from routeyard.upstream.client import Timeouts, Upstream
 
@@ -66,6 +67,7 @@ class Runtime:
         self.accounting = AccountingService(  # generation records, usage, spend limits
             store, retention_days=settings.generation_retention_days,
             buffer_limit=settings.accounting_buffer_limit, shared=_shared_spend(settings))
+        self.route_sink = self.record_route
 
     @cached_property
     def openapi(self) -> Body:
@@ -244,6 +246,18 @@ class Runtime:
             asyncio.create_task(self._every(s.refresh_interval, self.update_gauges, "gauges")),
             *([asyncio.create_task(self._probe_loop())] if s.probe_enabled else []),
         ]
+
+    def record_route(self, routed: RoutedRequest) -> None:
+        """The router's sink: its record of a request, as a generation record."""
+        providers = self.snapshot.providers
+
+        def name(slug: str) -> str | None:
+            provider = providers.get(slug)
+            return provider.name if provider is not None else None
+
+        generation = generation_of(routed, name)
+        if generation is not None:
+            self.accounting.record(generation)
 
     def flush_accounting(self) -> None:
         """Write pending generation records, then serve the usage they added."""

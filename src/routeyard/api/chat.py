@@ -198,6 +198,8 @@ class ChatRoute:
         rt: Runtime = self.runtime or scope["app"].state.runtime
         try:
             key, data = await _caller(rt, scope, receive)
+            if key is not None:
+                rt.accounting.check_limit(key)  # 402 past its spend limit (docs/accounting.md)
             request, body = parse(data)
             plan = make_plan(rt, request, body, key, _rng)
             if not plan.attempts:
