@@ -137,7 +137,7 @@ def direct_throughput(url: str, endpoints: Sequence[Endpoint], *, rounds: int = 
     times. Returns (record + flush, record alone)."""
     from routeyard.config import Settings
     from routeyard.health.outcomes import Outcome
-    from routeyard.health.service import HealthService
+    from routeyard.monitor.health import HealthService
     from routeyard.store import Store
 
     store = Store(url)

@@ -482,8 +482,15 @@ class Bench:
 
     def upstream_count(self) -> int:
         """Completions the fake provider has been asked for so far."""
-        counts = httpx.get(self.fake.base + "/_control", timeout=10).json()["requests"]
-        return int(counts.get("completed", 0)) + int(counts.get("streamed", 0))
+        for attempt in range(5):  # a fake provider still serving a backlog answers late
+            try:
+                counts = httpx.get(self.fake.base + "/_control", timeout=30).json()["requests"]
+                return int(counts.get("completed", 0)) + int(counts.get("streamed", 0))
+            except httpx.HTTPError:
+                if attempt == 4:
+                    raise
+                time.sleep(1)
+        raise AssertionError("unreachable")
 
     def drain(self, pids: list[int]) -> None:
         """Wait (at most --drain-max seconds) until ``pids`` are idle: a gateway may still

@@ -4,7 +4,8 @@
 Run ``python scripts/build_openapi.py`` after editing this file: ``tests/test_openapi_doc.py``
 fails while the committed document differs from what :func:`build` returns.
 
-A pure script (standard library only, no ``routeyard`` import), so it runs without the package.
+The paths are checked against the app's route table (:func:`routeyard.api.routes`): every
+operation under /api/v1 is declared here and every operation declared here is served.
 The schemas are OpenRouter's published ones of 2025-10 (the endpoint fields of the seed), with
 plain enum lists and 3.1 ``type`` arrays instead of ``nullable``, plus the fields that
 OpenRouter's current Python SDK (``openrouter`` 1.3.x) requires. A response that is valid here
@@ -14,9 +15,14 @@ is meant to be valid against both, so every field routeyard always sends is ``re
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
+
+from starlette.routing import BaseRoute, Route
+
+from routeyard.api import routes
 
 Json = dict[str, Any]
 
@@ -1293,6 +1299,36 @@ TAGS: list[Json] = [
 ]
 
 
+def served(table: list[BaseRoute]) -> set[tuple[str, str]]:
+    """``(method, path)`` of each operation of the route table under /api/v1 or declared at the
+    server root, as the document spells them (relative to /api/v1, no HEAD, ``{tag:path}`` as
+    ``{tag}``)."""
+    out = set()
+    for route in table:
+        if not isinstance(route, Route):
+            continue
+        path = re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path)
+        for method in route.methods or ():
+            if method != "HEAD":
+                out.add((method.lower(), path))
+    return out
+
+
+def route_problems(paths: Json, table: list[BaseRoute]) -> list[str]:
+    """What differs between the document's operations and the served ones; [] when none."""
+    declared = set()
+    for path, item in paths.items():
+        full = path if item.get("servers") == ROOT_SERVER else "/api/v1" + path
+        declared |= {(method, full) for method in item if method in HTTP_METHODS}
+    serving = {(m, p) for m, p in served(table)
+               if p.startswith("/api/v1/") or (m, p) in declared}
+    return ([f"not in the document: {m.upper()} {p}" for m, p in sorted(serving - declared)]
+            + [f"not served: {m.upper()} {p}" for m, p in sorted(declared - serving)])
+
+
+HTTP_METHODS = ("get", "put", "post", "delete", "patch")
+
+
 def build() -> Json:
     """The whole OpenAPI document, as a JSON-ready dict (deterministic)."""
     paths: Json = {}
@@ -1301,6 +1337,10 @@ def build() -> Json:
             if path in paths:
                 raise ValueError(f"path declared twice: {path}")
             paths[path] = item
+    problems = route_problems(paths, routes())
+    if problems:
+        raise ValueError("the document's paths differ from the route table: "
+                         + "; ".join(problems))
     return {
         "openapi": "3.1.0",
         "info": {

@@ -1,4 +1,4 @@
-"""The hot path (routeyard.api.fast) against Starlette's routing of the same requests."""
+"""The hot path (routeyard.api.discovery) against Starlette's routing of the same requests."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from routeyard.api.fast import ENDPOINTS, model_id_of
+from routeyard.api.discovery import ENDPOINTS, model_id_of
 from routeyard.app import create_app
 from routeyard.store import Store
 from tests.conftest import settings_for

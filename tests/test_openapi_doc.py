@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import copy
 import importlib.util
 import json
@@ -14,6 +13,9 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
+from starlette.routing import Route
+
+from routeyard.api import routes
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "build_openapi.py"
@@ -260,13 +262,25 @@ def test_build_is_deterministic_json_with_a_trailing_newline() -> None:
     assert json.loads(first) == build_openapi.build()
 
 
-def test_script_imports_only_the_standard_library() -> None:
-    tree = ast.parse(SCRIPT.read_text(encoding="utf-8"))
-    imported = {alias.name.split(".")[0] for node in ast.walk(tree)
-                if isinstance(node, ast.Import) for alias in node.names}
-    imported |= {(node.module or "").split(".")[0] for node in ast.walk(tree)
-                 if isinstance(node, ast.ImportFrom)}
-    assert imported <= {"__future__", "json", "sys", "pathlib", "typing"}
+def test_every_served_api_operation_is_in_the_document_and_back(doc: Json) -> None:
+    table = routes()
+    assert build_openapi.route_problems(doc["paths"], table) == []
+    served = build_openapi.served(table)
+    assert ("post", "/api/v1/admin/outcomes") in served
+    assert ("get", "/api/v1/admin/models/{author}/{slug}/endpoints/{tag}") in served
+    assert ("get", "/healthz") in served
+
+
+def test_a_route_missing_from_the_document_or_the_table_is_named(doc: Json) -> None:
+    async def nothing(request: Any) -> None:
+        raise AssertionError("never called")
+
+    table = [*routes(), Route("/api/v1/models/user", nothing, methods=["GET", "HEAD"])]
+    assert build_openapi.route_problems(doc["paths"], table) == [
+        "not in the document: GET /api/v1/models/user"]
+    table = [r for r in routes() if getattr(r, "path", "") != "/api/v1/providers"]
+    assert build_openapi.route_problems(doc["paths"], table) == [
+        "not served: GET /api/v1/providers"]
 
 
 def test_document_is_structurally_valid_openapi_3_1(doc: Json) -> None:

@@ -19,12 +19,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from routeyard import logs
+from routeyard import api, logs
 from routeyard.accesslog import LOGGER, AccessFields, AccessLog
-from routeyard.api import accounting, admin, chat, ingest, ops
-from routeyard.api.fast import FastPath
+from routeyard.api import chat
+from routeyard.api.discovery import FastPath
 from routeyard.api.http import CORS_HEADERS, api_error_response, error_response
-from routeyard.api.routes import routes
 from routeyard.config import Settings
 from routeyard.errors import APIError, StoreUnavailable
 from routeyard.metrics import metrics
@@ -56,7 +55,7 @@ class RequestContext:
     is logged with that id (never sent to the client). Refuses a request target longer than
     ``max_path_length`` (414) and headers past ``max_header_bytes`` (431) first (0: no limit).
 
-    The hot-path requests (:mod:`routeyard.api.fast`) are answered here, from the headers
+    The hot-path requests (:mod:`routeyard.api.discovery`) are answered here, from the headers
     read in the one pass over them this layer makes anyway; the rest go on to Starlette
     with ``scope["state"]["request_id"]`` and ``scope["state"]["access"]`` (the
     :class:`~routeyard.accesslog.AccessFields` a route adds to its access-log line).
@@ -248,8 +247,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
                 store.dispose()
 
     app = Starlette(
-        routes=[*routes, *chat.routes, *ops.routes, *ingest.routes, *accounting.routes,
-                *admin.routes, *web_routes],
+        routes=[*api.routes(), *web_routes],
         lifespan=lifespan,
         exception_handlers={
             APIError: _api_error,
@@ -259,10 +257,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
         },
     )
     app.state.runtime = runtime
-    outer = RequestContext(app, fast=FastPath(runtime), count=bool(settings.metrics),
+    outer = RequestContext(app, fast=FastPath(runtime), count=settings.metrics,
                            direct={"/api/v1/chat/completions": chat.ChatRoute(runtime)},
-                           max_path_length=int(settings.max_path_length),
-                           max_header_bytes=int(settings.max_header_bytes))
+                           max_path_length=settings.max_path_length,
+                           max_header_bytes=settings.max_header_bytes)
     outer.runtime = runtime  # type: ignore[attr-defined]
     return outer
 

@@ -393,7 +393,7 @@ def probe(once: bool, kind: str) -> None:
     import asyncio
 
     from routeyard.health.probes import ALL_KINDS, Kind, run_round
-    from routeyard.health.service import HealthService
+    from routeyard.monitor.health import HealthService
 
     if not once:
         raise click.UsageError("give --once (routeyard serve probes on a schedule)")

@@ -11,10 +11,8 @@
     ├── KeyNotFound            no API key matches an id or prefix
     └── APIError               an HTTP error answered in the envelope
         ├── BadRequest (400), Unauthorized (401), PaymentRequired (402), Forbidden (403),
-        ├── NotFound (404), MethodNotAllowed (405), Conflict (409), PreconditionFailed (412),
-        ├── PayloadTooLarge (413)
-        ├── TooManyRequests (429, with Retry-After)
-        └── ServiceUnavailable (503)
+        ├── NotFound (404), Conflict (409), PreconditionFailed (412), PayloadTooLarge (413)
+        └── TooManyRequests (429, with Retry-After)
 """
 
 from __future__ import annotations
@@ -100,11 +98,6 @@ class NotFound(APIError):
     default_message = "Not Found"
 
 
-class MethodNotAllowed(APIError):
-    status = 405
-    default_message = "Method Not Allowed"
-
-
 class Conflict(APIError):
     status = 409
     default_message = "Conflict"
@@ -131,11 +124,6 @@ class TooManyRequests(APIError):
     def __init__(self, message: str | None = None, *, retry_after: int) -> None:
         super().__init__(message, {"retry_after": retry_after},
                          {"retry-after": str(retry_after)})
-
-
-class ServiceUnavailable(APIError):
-    status = 503
-    default_message = "Service Unavailable"
 
 
 _encoder = msgspec.json.Encoder()

@@ -22,7 +22,7 @@ Without ``redis_url`` every process counts on its own (a key may then make up to
 per minute *per process*).
 
 Redis is called synchronously from the event loop (the key check in
-:func:`routeyard.api.routes.authenticate` is synchronous); socket timeouts of
+:func:`routeyard.api.deps.authenticate` is synchronous); socket timeouts of
 :data:`REDIS_TIMEOUT` seconds and no client-side retries bound what a slow or dead Redis can
 cost a request, and the back-off bounds how often that cost is paid.
 
@@ -193,9 +193,9 @@ class Limiter:
     @classmethod
     def from_settings(cls, settings: Settings) -> Limiter:
         return cls(
-            str(settings.redis_url), redis_prefix=str(settings.redis_key_prefix),
-            read_limit=int(settings.rate_limit_read), admin_limit=int(settings.rate_limit_admin),
-            auth_failure_limit=int(settings.auth_failure_limit),
+            settings.redis_url, redis_prefix=settings.redis_key_prefix,
+            read_limit=settings.rate_limit_read, admin_limit=settings.rate_limit_admin,
+            auth_failure_limit=settings.auth_failure_limit,
         )
 
     @property

@@ -5,25 +5,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable, Iterable
-from functools import cached_property
 
 from routeyard.accounting.adapt import generation_of
 from routeyard.accounting.service import AccountingService
 from routeyard.accounting.shared import SharedSpend
-from routeyard.api.snapshot import Body, Snapshot
 from routeyard.config import Settings
 from routeyard.errors import RouteyardError, StoreUnavailable
 from routeyard.health.minute import MinuteKey, MinuteRecord
-from routeyard.health.service import HealthService
+from routeyard.health.probes import run_round, summary
 from routeyard.keys import KeyRecord, KeyRing
 from routeyard.metrics import metrics
 from routeyard.models import Catalog
+from routeyard.monitor.health import HealthService
 from routeyard.ratelimit import Limiter
 from routeyard.router.preferences import ProviderPreferences
 from routeyard.router.record import RoutedRequest, RouteSink
+from routeyard.snapshot import Snapshot
 from routeyard.store import Store
 from routeyard.upstream.client import Timeouts, Upstream
 
@@ -68,12 +69,6 @@ class Runtime:
             store, retention_days=settings.generation_retention_days,
             buffer_limit=settings.accounting_buffer_limit, shared=_shared_spend(settings))
         self.route_sink = self.record_route
-
-    @cached_property
-    def openapi(self) -> Body:
-        from routeyard.api.routes import openapi_body
-
-        return openapi_body()
 
     # -- loading (blocking: call from a thread while serving) ----------------------------
 
@@ -195,20 +190,13 @@ class Runtime:
     def _take_probe_lease(self) -> bool:
         """Take or renew the "prober" lease, so that one process among every worker and
         replica probes. It outlives a few missed rounds, then another process takes over."""
-        from routeyard.store.health import acquire_lease
-
         s = self.settings
         ttl = 3 * s.probe_interval + s.probe_jitter + s.probe_timeout
-        with self.store.transaction() as conn:
-            return acquire_lease(conn, "prober", self.health.writer, time.time(), ttl)
+        return self.store.acquire_lease("prober", self.health.writer, time.time(), ttl)
 
     async def _probe_loop(self) -> None:
         """Every ``probe_interval`` seconds plus up to ``probe_jitter``, one probe round of the
         served catalog if this process holds the lease; outcomes go to ``self.health``."""
-        import random
-
-        from routeyard.health.probes import run_round, summary
-
         s = self.settings
         while True:
             await asyncio.sleep(max(0.05, s.probe_interval)

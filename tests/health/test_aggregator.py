@@ -13,10 +13,10 @@ from routeyard.health.minute import (
     Aggregator,
     MinuteKey,
     MinuteRecord,
-    merge_records,
     minute_of,
 )
 from routeyard.health.outcomes import Outcome, Result, Source, result_for_status, throughput_of
+from tests.support.health import merge_records
 
 T0 = 1_699_999_980.0  # the start of minute 28_333_333
 M0 = 28_333_333

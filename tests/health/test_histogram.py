@@ -16,11 +16,10 @@ from routeyard.health.histogram import (
     THROUGHPUT_SCALE,
     Histogram,
     PercentileStats,
-    bucket_bounds,
     bucket_index,
     bucket_value,
-    merge_all,
 )
+from tests.support.health import bucket_bounds, merge_all
 
 
 def exact_percentile(values: list[float], q: float) -> float:

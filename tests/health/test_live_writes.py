@@ -7,8 +7,8 @@ import pytest
 from routeyard.errors import StoreUnavailable
 from routeyard.health.histogram import LATENCY_SCALE
 from routeyard.health.minute import MinuteKey, MinuteRecord
-from routeyard.health.service import HealthService
 from routeyard.health.window import DEFAULT_SETTINGS
+from routeyard.monitor.health import HealthService
 from routeyard.store import Store
 from routeyard.store import health as sh
 
@@ -54,8 +54,8 @@ def test_written_rows_are_served_as_a_read_back_would_serve_them(store: Store) -
     fresh = service(store, clock)
     fresh.refresh()
     assert mine.live == fresh.live
-    assert mine.live[A]["uptime_last_5m"] == 100 * 11 / 16  # both writers, every batch
-    assert mine.live[B]["uptime_last_5m"] == 100 * 4 / 9
+    assert mine.live[A].uptime_last_5m == 100 * 11 / 16  # both writers, every batch
+    assert mine.live[B].uptime_last_5m == 100 * 4 / 9
     assert mine.refresh() == set()  # reading back changes nothing
 
 
@@ -77,11 +77,11 @@ def test_when_the_minute_has_turned_everything_is_read_and_recomputed(store: Sto
     clock = Clock(T0 + 30)
     mine, other = service(store, clock), service(store, clock)
     mine.write_live(items((A, M0, record(10))))
-    assert mine.live[A]["uptime_last_5m"] == 100.0
+    assert mine.live[A].uptime_last_5m == 100.0
     other.write(items((B, M0, record(0, 10))))  # not read by mine yet
     clock.now += 60  # windows slid
     mine.write_live(items((A, M0 + 1, record(10))))
-    assert mine.live[B]["uptime_last_5m"] == 0.0
+    assert mine.live[B].uptime_last_5m == 0.0
     fresh = service(store, clock)
     fresh.refresh()
     assert mine.live == fresh.live

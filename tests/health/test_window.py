@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,9 +13,11 @@ from routeyard.health.histogram import PercentileStats, bucket_index, bucket_val
 from routeyard.health.minute import Aggregator, MinuteRecord
 from routeyard.health.outcomes import Outcome, Result
 from routeyard.health.window import (
+    UNMEASURED,
     HealthSettings,
     LiveStats,
     StatusRules,
+    effective_status,
     latency,
     live_stats,
     retention_cutoff,
@@ -25,6 +28,7 @@ from routeyard.health.window import (
     uptime,
     window_start,
 )
+from routeyard.models import Endpoint, Pricing
 
 M = 28_333_333  # the current minute
 T0 = M * 60.0  # its start: 1_699_999_980
@@ -373,3 +377,15 @@ def test_status_is_deterministic_whatever_the_order_or_split(
     assert live_stats(shuffled, NOW) == expected
     assert live_stats(split, NOW) == expected
     assert status(iter(split), NOW) == expected.status
+
+
+def test_effective_status_is_disabled_first_then_the_live_one() -> None:
+    def endpoint(disabled: bool) -> Endpoint:
+        return Endpoint(provider="p", tag="p", context_length=1,
+                        pricing=Pricing(prompt="0", completion="0"), disabled=disabled)
+
+    degraded = msgspec.structs.replace(UNMEASURED, status=-2)
+    assert effective_status(endpoint(False), None) == 0
+    assert effective_status(endpoint(False), degraded) == -2
+    assert effective_status(endpoint(True), degraded) == -10
+    assert effective_status(endpoint(True), None) == -10

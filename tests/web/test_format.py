@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from routeyard.health.histogram import PercentileStats
 from routeyard.web import format as fmt
 
 
@@ -75,7 +76,7 @@ def test_latency_and_throughput() -> None:
     assert fmt.milliseconds(1234) == "1.2 s"
     assert fmt.per_second(52.4) == "52 tok/s"
     assert fmt.per_second(7.46) == "7.5 tok/s"
-    assert fmt.percentiles({"p50": 100.0, "p75": 1, "p90": 1500.0, "p99": 1}, "ms") == (
+    assert fmt.percentiles(PercentileStats(p50=100.0, p75=1, p90=1500.0, p99=1), "ms") == (
         "100 ms", "1.5 s")
     assert fmt.percentiles(None, "tps") == (fmt.NONE, fmt.NONE)
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from routeyard.accounting.periods import DAY, iso_day
 from routeyard.accounting.records import DayUsage
+from routeyard.prices import format_decimal
 
 __all__ = ["DAY", "Row", "group_rows", "render"]
 Row = tuple[str, Decimal, int, int, int, int, int]  # label, usd, requests, tokens x4
@@ -47,8 +48,6 @@ def render(rows: list[Row], by: str, days: int) -> None:
     from rich import box
     from rich.console import Console
     from rich.table import Table
-
-    from routeyard.prices import format_decimal
 
     table = Table(box=box.SIMPLE_HEAD, title=f"usage by {by}, last {days} UTC days")
     for name in (by, "USD", "requests", "prompt", "completion", "reasoning", "cached"):

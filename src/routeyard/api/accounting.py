@@ -16,9 +16,8 @@ from starlette.routing import Route
 
 from routeyard.accounting import wire
 from routeyard.accounting.periods import DAY, RESETS, day_start
-from routeyard.api.admin import json_body, require_admin
+from routeyard.api.deps import authenticate, json_body, require_admin, runtime
 from routeyard.api.http import JSON
-from routeyard.api.routes import authenticate, runtime
 from routeyard.errors import BadRequest, Forbidden, KeyNotFound, NotFound
 from routeyard.keys import KeyRecord
 

@@ -26,137 +26,28 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from routeyard.api.http import JSON
-from routeyard.api.routes import authenticate, runtime
+from routeyard.api.deps import (
+    bad_body,
+    json_body,
+    json_kind,
+    no_content,
+    ok,
+    require_admin,
+    runtime,
+)
 from routeyard.catalog import declarative
 from routeyard.catalog.schema import Checker, check_endpoint, check_model, check_provider
 from routeyard.errors import (
     BadRequest,
-    Forbidden,
     NotFound,
-    PayloadTooLarge,
     PreconditionFailed,
 )
 from routeyard.models import Catalog, Endpoint, Model, Provider
 from routeyard.prices import format_decimal
 
 T = TypeVar("T")
-MAX_PROBLEMS = 100  # listed in an error's metadata; the message names the first few
-NO_STORE = {"cache-control": "no-store"}
-# Quick pre-check of the raw body for the only JSON escapes that decode to strings no database
-# can store (NUL; a lone UTF-16 surrogate). A body without them needs no walk.
-_SUSPECT_ESCAPE = re.compile(rb"\\u(0000|[dD][89a-fA-F])")
 _DECIMAL = re.compile(r"-?[0-9]{1,30}(\.[0-9]{1,30})?")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def require_admin(request: Request) -> None:
-    """401 without a valid key, 403 for a key that is not admin-scoped."""
-    key = authenticate(request, allow_public=False)
-    if key is None or key.scope != "admin":
-        raise Forbidden("Only admin keys can perform this operation")
-
-
-# -- request bodies ------------------------------------------------------------------
-
-
-def _bad_body(problems: list[tuple[str, str]]) -> BadRequest:
-    """A 400 naming each offending field: ``metadata.problems`` is ``[{path, message}]``."""
-    shown = "; ".join(f"{path}: {msg}" if path else msg for path, msg in problems[:5])
-    if len(problems) > 5:
-        shown += f"; and {len(problems) - 5} more"
-    return BadRequest(
-        f"Invalid request body: {shown}",
-        metadata={"problems": [{"path": p, "message": m} for p, m in problems[:MAX_PROBLEMS]]},
-    )
-
-
-def _join(path: str, key: str | int) -> str:
-    if isinstance(key, int):
-        return f"{path}[{key}]"
-    return f"{path}.{key}" if path else key
-
-
-def _unstorable(value: Any, path: str, out: list[tuple[str, str]]) -> None:
-    """Collect strings (keys included) holding a NUL or a lone surrogate: PostgreSQL refuses
-    the one, UTF-8 cannot encode the other."""
-    def check(text: str, where: str) -> None:
-        if "\x00" in text:
-            out.append((where, "contains a NUL character"))
-        elif any("\ud800" <= ch <= "\udfff" for ch in text):
-            out.append((where, "contains an unpaired surrogate (invalid Unicode)"))
-
-    if isinstance(value, str):
-        check(value, path)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            check(key, _join(path, key))
-            _unstorable(item, _join(path, key), out)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            _unstorable(item, _join(path, i), out)
-
-
-async def json_body(request: Request, limit: int | None = None) -> dict[str, Any]:
-    """The request body as a JSON object: 413 past ``limit`` bytes (by default the setting
-    ``max_admin_body_bytes``), 400 when it is not JSON, not an object, or holds strings no
-    database can store."""
-    if limit is None:
-        limit = int(runtime(request).settings.max_admin_body_bytes)
-    return decode_object(await read_body(request, limit))
-
-
-async def read_body(request: Request, limit: int) -> bytearray:
-    """The raw request body: 413 past ``limit`` bytes (checked on Content-Length first)."""
-    length = request.headers.get("content-length")
-    if length is not None:
-        if not length.isdigit():
-            raise BadRequest("Invalid Content-Length header")
-        if int(length) > limit:
-            raise PayloadTooLarge(f"Request body too large: at most {limit} bytes")
-    data = bytearray()
-    async for chunk in request.stream():
-        data.extend(chunk)
-        if len(data) > limit:
-            raise PayloadTooLarge(f"Request body too large: at most {limit} bytes")
-    return data
-
-
-def decode_object(data: bytes | bytearray) -> dict[str, Any]:
-    """:func:`json_body`'s checks of a body read whole (pure: callable from a thread)."""
-    body = _decode_json(data)
-    if not isinstance(body, dict):
-        raise BadRequest(f"Request body must be a JSON object, got {_kind(body)}")
-    if _SUSPECT_ESCAPE.search(data):
-        problems: list[tuple[str, str]] = []
-        _unstorable(body, "", problems)
-        if problems:
-            raise _bad_body(problems)
-    return body
-
-
-def _decode_json(data: bytes | bytearray) -> Any:
-    """``data`` parsed as :func:`json.loads` parses it, or a 400. msgspec decodes what it
-    accepts to the same values several times faster; what it refuses (invalid JSON, but also
-    ``NaN``, numbers out of float range, lone surrogates, UTF-16) is left to json.loads, so
-    that the answer, and any error, is the one json.loads gives."""
-    try:
-        return msgspec.json.decode(data)
-    except (msgspec.MsgspecError, ValueError, RecursionError):
-        pass
-    try:
-        return json.loads(data)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("Request body is not valid JSON") from None
-    except RecursionError:
-        raise BadRequest("Request body is not valid JSON: nested too deeply") from None
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {bool: "a boolean", int: "a number", float: "a number", str: "a string",
-            list: "an array", dict: "an object"}.get(type(value), type(value).__name__)
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -172,15 +63,6 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return out
 
 
-def ok(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps({"data": data}), status_code=status, media_type=JSON,
-                    headers={**NO_STORE, **(headers or {})})
-
-
-def no_content() -> Response:
-    return Response(status_code=204, headers=NO_STORE)
-
-
 # -- validation ----------------------------------------------------------------------
 
 
@@ -191,7 +73,7 @@ def _validated(build: Callable[[Checker], T | None]) -> T:
     if checker.problems or value is None:
         problems = [(where.removeprefix("body: ").removeprefix("body").removeprefix("."), msg)
                     for where, msg in checker.problems] or [("", "invalid")]
-        raise _bad_body(problems)
+        raise bad_body(problems)
     return value
 
 
@@ -226,7 +108,7 @@ def _default_parameters(c: Checker, body: dict[str, Any]) -> dict[str, Any]:
         if value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            c.fail(where, f"expected a number, got {_kind(value)}")
+            c.fail(where, f"expected a number, got {json_kind(value)}")
         elif isinstance(value, float) and not math.isfinite(value):
             c.fail(where, f"expected a finite number, got {value}")
         elif isinstance(value, str) and not _DECIMAL.fullmatch(value):

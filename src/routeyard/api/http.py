@@ -7,8 +7,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from routeyard.api.snapshot import Body
 from routeyard.errors import APIError, error_body
+from routeyard.snapshot import Body
 
 JSON = "application/json"
 CORS_HEADERS = {

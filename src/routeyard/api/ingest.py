@@ -10,9 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from routeyard.api.admin import decode_object, ok, read_body, require_admin
-from routeyard.api.routes import runtime
-from routeyard.api.snapshot import Snapshot
+from routeyard.api.deps import decode_object, ok, read_body, require_admin, runtime
 from routeyard.errors import BadRequest
 from routeyard.health.ingest import MAX_BATCH, Resolver, parse_batch
 from routeyard.health.minute import Aggregator, MinuteKey, MinuteRecord
@@ -20,6 +18,7 @@ from routeyard.health.outcomes import Outcome
 from routeyard.health.window import retention_cutoff
 from routeyard.metrics import metrics
 from routeyard.runtime import Runtime
+from routeyard.snapshot import Snapshot
 
 
 def _resolve(snapshot: Snapshot, model_id: str, tag: str) -> tuple[str, str] | str:
@@ -67,7 +66,7 @@ async def ingest_outcomes(request: Request) -> Response:
     meanwhile by a fraction of a millisecond at a time (bench/RESULTS.md, "outcome stream")."""
     require_admin(request)
     rt = runtime(request)
-    data = await read_body(request, int(rt.settings.max_ingest_body_bytes))
+    data = await read_body(request, rt.settings.max_ingest_body_bytes)
     return ok(await asyncio.to_thread(ingest, rt, data))
 
 

@@ -9,11 +9,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from routeyard.api.deps import runtime
 from routeyard.api.http import error_response
-from routeyard.api.routes import runtime
-from routeyard.api.snapshot import encode
 from routeyard.errors import StoreError
 from routeyard.metrics import metrics
+from routeyard.snapshot import encode
 
 
 async def metrics_route(request: Request) -> Response:

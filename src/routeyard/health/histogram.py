@@ -42,11 +42,6 @@ def bucket_value(index: int) -> float:
     return float(RATIO ** (index + 0.5))
 
 
-def bucket_bounds(index: int) -> tuple[float, float]:
-    """The half-open range ``[low, high)`` of bucket ``index``."""
-    return float(RATIO**index), float(RATIO ** (index + 1))
-
-
 class Scale(msgspec.Struct, frozen=True):
     """The range a kind of value is clamped to before bucketing."""
 
@@ -187,11 +182,3 @@ class Histogram(msgspec.Struct):
         for value in values:
             out.add(value, scale)
         return out
-
-
-def merge_all(histograms: Iterable[Histogram]) -> Histogram:
-    """The sum of any number of histograms (a new one)."""
-    out = Histogram()
-    for histogram in histograms:
-        out.update(histogram)
-    return out

@@ -134,14 +134,6 @@ class MinuteRecord(msgspec.Struct):
         )
 
 
-def merge_records(records: Iterable[MinuteRecord]) -> MinuteRecord:
-    """The sum of any number of records (a new one)."""
-    out = MinuteRecord()
-    for record in records:
-        out.update(record)
-    return out
-
-
 class Aggregator:
     """In-memory per-minute aggregation of outcomes, drained in batches by a flusher.
 

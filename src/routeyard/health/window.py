@@ -22,6 +22,7 @@ import msgspec
 
 from routeyard.health.histogram import Histogram, PercentileStats
 from routeyard.health.minute import MinuteRecord, minute_of
+from routeyard.models import STATUS_DISABLED, STATUS_NORMAL, Endpoint
 
 UptimeDefinition = Literal["ratio", "minutes"]
 Records = Iterable[tuple[int, MinuteRecord]]
@@ -38,8 +39,6 @@ DEFAULT_MINUTE_SUCCESS_PERCENT = 80.0
 #: Minute records are kept this long past the longest window before they may be pruned.
 DEFAULT_RETENTION_MARGIN_MINUTES = 60
 
-STATUS_NORMAL = 0
-STATUS_DISABLED = -10
 
 
 class StatusRules(msgspec.Struct, frozen=True, kw_only=True):
@@ -69,6 +68,10 @@ DEFAULT_STATUS_RULES = StatusRules()
 DEFAULT_SETTINGS = HealthSettings()
 
 
+#: ``(model_id, tag)``: the endpoint live fields are kept for.
+EndpointKey = tuple[str, str]
+
+
 class LiveStats(msgspec.Struct, frozen=True, kw_only=True):
     """The live fields of one endpoint, named as on the wire."""
 
@@ -83,10 +86,6 @@ class LiveStats(msgspec.Struct, frozen=True, kw_only=True):
 def window_start(now: float, window_minutes: int) -> int:
     """The first minute inside the window (the last one is ``minute_of(now)``)."""
     return minute_of(now) - window_minutes + 1
-
-
-def in_window(minute: int, now: float, window_minutes: int) -> bool:
-    return window_start(now, window_minutes) <= minute <= minute_of(now)
 
 
 # minute -> (successes, counted attempts); cheaper than merging whole records.
@@ -240,7 +239,8 @@ def _settings_uptime(
     )
 
 
-def _status_of(counts: _Counts, now: float, settings: HealthSettings, disabled: bool) -> int:
+def _status_of(counts: _Counts, now: float, settings: HealthSettings,
+               disabled: bool = False) -> int:
     rules = settings.status_rules
     first = window_start(now, max(1, rules.outage_lookback_minutes))
     return status_from(
@@ -268,13 +268,8 @@ def status(
     return _status_of(counts, now, settings, disabled)
 
 
-def live_stats(
-    records: Records,
-    now: float,
-    settings: HealthSettings = DEFAULT_SETTINGS,
-    *,
-    disabled: bool = False,
-) -> LiveStats:
+def live_stats(records: Records, now: float, settings: HealthSettings = DEFAULT_SETTINGS
+               ) -> LiveStats:
     """Every live field of one endpoint, for the API layer to precompute."""
     items = list(records)
     counts = _counts(items, now, _longest(settings))
@@ -284,8 +279,21 @@ def live_stats(
         uptime_last_1d=_settings_uptime(counts, now, WINDOW_1D, settings),
         latency_last_30m=latency(items, now, WINDOW_30M),
         throughput_last_30m=throughput(items, now, WINDOW_30M),
-        status=_status_of(counts, now, settings, disabled),
+        status=_status_of(counts, now, settings),
     )
+
+
+#: The live fields of an endpoint nothing was measured for.
+UNMEASURED = LiveStats(uptime_last_5m=None, uptime_last_30m=None, uptime_last_1d=None,
+                       latency_last_30m=None, throughput_last_30m=None, status=STATUS_NORMAL)
+
+
+def effective_status(endpoint: Endpoint, live: LiveStats | None) -> int:
+    """The status served for ``endpoint``: -10 while the operator disabled it, else the one
+    its live fields computed (0 without any)."""
+    if endpoint.disabled:
+        return STATUS_DISABLED
+    return STATUS_NORMAL if live is None else live.status
 
 
 def retention_cutoff(now: float, margin_minutes: int = DEFAULT_RETENTION_MARGIN_MINUTES) -> int:

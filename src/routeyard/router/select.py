@@ -74,7 +74,7 @@ class UnknownModel(LookupError):
 
 
 Lookup = Callable[[str], Model | None]
-Live = Mapping[EndpointKey, Mapping[str, Any]]
+Live = Mapping[EndpointKey, Any]  # LiveStats (or a mapping of the same names)
 
 
 def resolve(model_id: str, lookup: Lookup) -> tuple[Model, str | None]:
@@ -162,10 +162,23 @@ def unit_price(endpoint: Endpoint) -> Decimal:
     return Decimal(endpoint.pricing.prompt) + Decimal(endpoint.pricing.completion)
 
 
-def _p50(live: Mapping[str, Any] | None, field: str) -> float | None:
-    stats = (live or {}).get(field)
-    value = stats.get("p50") if isinstance(stats, Mapping) else None
+def _field(value: Any, name: str) -> Any:
+    """``name`` of a live record: a LiveStats (as the snapshot holds) or a plain mapping."""
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        return value.get(name)
+    return getattr(value, name, None)
+
+
+def _p50(live: Any, field: str) -> float | None:
+    value = _field(_field(live, field), "p50")
     return float(value) if isinstance(value, (int, float)) else None
+
+
+def _status(live: Any) -> int:
+    value = _field(live, "status")
+    return int(value) if isinstance(value, int) else 0
 
 
 def _sorted(eps: list[Endpoint], sort: str, model_id: str, live: Live) -> list[Endpoint]:
@@ -211,10 +224,9 @@ def _default(eps: list[Endpoint], model_id: str, live: Live, outages: Mapping[En
         if last is not None and now - last < OUTAGE_SECONDS:
             out.append(e)
             continue
-        status = (live.get((model_id, e.tag)) or {}).get("status") or 0
+        status = _status(live.get((model_id, e.tag)))
         (negative if status < 0 else healthy).append(e)
-    negative.sort(key=lambda e: (-int((live.get((model_id, e.tag)) or {}).get("status") or 0),
-                                 unit_price(e)))
+    negative.sort(key=lambda e: (-_status(live.get((model_id, e.tag))), unit_price(e)))
     out.sort(key=lambda e: (outages[(model_id, e.tag)], unit_price(e)))
     return [*weighted_order(healthy, rng), *negative, *out]
 

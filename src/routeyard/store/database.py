@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -26,10 +26,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from routeyard.accounting.periods import Usage
 from routeyard.accounting.records import DayUsage, Generation
 from routeyard.errors import Conflict, SchemaOutOfDate, StoreError, StoreUnavailable
+from routeyard.health.minute import MinuteKey, MinuteRecord
 from routeyard.keys import KeyRecord, generate_key, hash_key, key_prefix
 from routeyard.models import Catalog, Endpoint, Model, Provider
 from routeyard.store import accounting as store_accounting
 from routeyard.store import catalog as store_catalog
+from routeyard.store import health as store_health
 from routeyard.store import keys as store_keys
 from routeyard.store import records, tables
 
@@ -75,6 +77,15 @@ def now() -> int:
     return int(time.time())
 
 
+@contextmanager
+def _reachable() -> Iterator[None]:
+    """A database that cannot be reached raises :class:`StoreUnavailable` (503 on the API)."""
+    try:
+        yield
+    except OperationalError as exc:
+        raise StoreUnavailable(f"database unavailable: {exc.orig.__class__.__name__}") from exc
+
+
 class Store:
     """routeyard's database."""
 
@@ -96,19 +107,13 @@ class Store:
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
-        try:
-            with self.engine.connect() as conn:
-                yield conn
-        except OperationalError as exc:
-            raise StoreUnavailable(f"database unavailable: {exc.orig.__class__.__name__}") from exc
+        with _reachable(), self.engine.connect() as conn:
+            yield conn
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        try:
-            with self.engine.begin() as conn:
-                yield conn
-        except OperationalError as exc:
-            raise StoreUnavailable(f"database unavailable: {exc.orig.__class__.__name__}") from exc
+        with _reachable(), self.engine.begin() as conn:
+            yield conn
 
     @contextmanager
     def catalog_write(self) -> Iterator[Connection]:
@@ -372,6 +377,34 @@ class Store:
         if last_used:
             with self.transaction() as conn:
                 store_keys.touch_keys(conn, sorted(last_used.items()))
+
+    # -- live health (docs/health.md) ----------------------------------------------------
+
+    def merge_health(self, writer: str, items: Iterable[tuple[MinuteKey, MinuteRecord]],
+                     at: float) -> dict[MinuteKey, MinuteRecord]:
+        """Add ``items`` into ``writer``'s minute rows in one transaction; returns the records
+        the rows written now hold."""
+        with self.transaction() as conn:
+            return store_health.merge_rows(conn, writer, items, at)
+
+    def read_health(self, *, updated_since: float, min_minute: int
+                    ) -> list[store_health.HealthRow]:
+        """Every writer's rows changed since ``updated_since``, for minutes from
+        ``min_minute``."""
+        with self.connect() as conn:
+            return store_health.read_minutes(conn, updated_since=updated_since,
+                                             min_minute=min_minute)
+
+    def prune_health(self, before_minute: int) -> int:
+        """Delete the minute rows before ``before_minute``; returns how many."""
+        with self.transaction() as conn:
+            return store_health.prune_minutes(conn, before_minute)
+
+    def acquire_lease(self, name: str, holder: str, at: float, ttl: float) -> bool:
+        """Take or renew lease ``name`` for ``holder`` for ``ttl`` seconds from ``at``; False
+        while another holder's is valid."""
+        with self.transaction() as conn:
+            return store_health.acquire_lease(conn, name, holder, at, ttl)
 
     # -- accounting (docs/accounting.md) --------------------------------------------------
 

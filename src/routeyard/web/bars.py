@@ -130,16 +130,6 @@ def bars(records: Records, now: float, *, buckets: int, bucket_minutes: int) -> 
     return from_counts(counts, buckets=buckets, bucket_minutes=bucket_minutes)
 
 
-def last_30_minutes(records: Records, now: float) -> list[Bar]:
-    """30 one-minute bars: the ``uptime_last_30m`` window."""
-    return bars(records, now, buckets=30, bucket_minutes=1)
-
-
-def last_day(records: Records, now: float) -> list[Bar]:
-    """24 one-hour bars: the ``uptime_last_1d`` window."""
-    return bars(records, now, buckets=24, bucket_minutes=60)
-
-
 def both(records: Records, now: float) -> tuple[list[Bar], list[Bar]]:
     """The 30-minute and the 1-day bars, reading the records once."""
     counts = minute_counts(records, now, WINDOW_1D)

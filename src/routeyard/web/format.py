@@ -8,10 +8,11 @@ tokens, in dollars: ``"0.00000013"`` is ``$0.13 / 1M tokens``. Arithmetic is
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
+from routeyard.health.histogram import PercentileStats
 from routeyard.prices import per_token_to_per_million
 
 NONE = "—"  # shown where there is no value
@@ -148,13 +149,13 @@ def per_second(value: float | None) -> str:
     return f"{value:.1f} tok/s" if value < 10 else f"{value:.0f} tok/s"
 
 
-def percentiles(stats: Mapping[str, Any] | None, unit: str) -> tuple[str, str]:
+def percentiles(stats: PercentileStats | None, unit: str) -> tuple[str, str]:
     """``(p50, p90)`` of a live ``{p50, p75, p90, p99}`` object, formatted by ``unit``
     (``"ms"`` or ``"tps"``)."""
     fmt = milliseconds if unit == "ms" else per_second
-    if not stats:
+    if stats is None:
         return NONE, NONE
-    return fmt(stats.get("p50")), fmt(stats.get("p90"))
+    return fmt(stats.p50), fmt(stats.p90)
 
 
 def modalities(inputs: Iterable[str], outputs: Iterable[str]) -> str:

@@ -25,12 +25,13 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from routeyard import ids
+from routeyard.api.deps import authenticate, runtime
 from routeyard.api.http import _accepts_gzip
-from routeyard.api.routes import authenticate, runtime
-from routeyard.api.snapshot import Body, Snapshot
 from routeyard.errors import APIError, TooManyRequests
+from routeyard.health.window import UNMEASURED, LiveStats, effective_status
 from routeyard.models import Endpoint, Model, Provider
 from routeyard.runtime import Runtime
+from routeyard.snapshot import Body, Snapshot
 from routeyard.web import bars
 from routeyard.web import format as fmt
 from routeyard.web.listing import SORTS, Listing, Query, select
@@ -175,10 +176,10 @@ class EndpointView:
     bars_1d: list[bars.Bar]
 
 
-def endpoint_view(e: Endpoint, provider: Provider | None, live: dict[str, Any] | None,
+def endpoint_view(e: Endpoint, provider: Provider | None, live: LiveStats | None,
                   records: bars.Records, now: float) -> EndpointView:
-    live = live or {}
-    status = -10 if e.disabled else int(live.get("status") or 0)
+    status = effective_status(e, live)
+    stats = live or UNMEASURED
     bars_30m, bars_1d = bars.both(records, now)
     prompt, completion = fmt.per_million(e.pricing.prompt), fmt.per_million(e.pricing.completion)
     return EndpointView(
@@ -196,11 +197,11 @@ def endpoint_view(e: Endpoint, provider: Provider | None, live: dict[str, Any] |
         max_output=e.max_completion_tokens,
         status_code=status,
         status=fmt.status(status),
-        uptime_5m=fmt.uptime(live.get("uptime_last_5m")),
-        uptime_30m=fmt.uptime(live.get("uptime_last_30m")),
-        uptime_1d=fmt.uptime(live.get("uptime_last_1d")),
-        latency=fmt.percentiles(live.get("latency_last_30m"), "ms"),
-        throughput=fmt.percentiles(live.get("throughput_last_30m"), "tps"),
+        uptime_5m=fmt.uptime(stats.uptime_last_5m),
+        uptime_30m=fmt.uptime(stats.uptime_last_30m),
+        uptime_1d=fmt.uptime(stats.uptime_last_1d),
+        latency=fmt.percentiles(stats.latency_last_30m, "ms"),
+        throughput=fmt.percentiles(stats.throughput_last_30m, "tps"),
         bars_30m=bars_30m,
         bars_1d=bars_1d,
     )
@@ -272,12 +273,12 @@ def provider_views(snapshot: Snapshot) -> list[ProviderView]:
         up30: list[float | None] = []
         up1d: list[float | None] = []
         for m, e in served:
-            live = snapshot.live.get((m.id, e.tag)) or {}
-            status = -10 if e.disabled else int(live.get("status") or 0)
+            live = snapshot.live.get((m.id, e.tag)) or UNMEASURED
+            status = effective_status(e, live)
             statuses[status] = statuses.get(status, 0) + 1
             if not e.disabled:
-                up30.append(live.get("uptime_last_30m"))
-                up1d.append(live.get("uptime_last_1d"))
+                up30.append(live.uptime_last_30m)
+                up1d.append(live.uptime_last_1d)
         views.append(ProviderView(
             slug=slug,
             name=provider.name if provider else slug,

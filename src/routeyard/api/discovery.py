@@ -1,13 +1,14 @@
-"""The hot path: ``GET /api/v1/models/{author}/{slug}/endpoints`` and the unfiltered
-``GET /api/v1/models``, answered from the snapshot without Starlette.
+"""OpenRouter's discovery API: ``/api/v1/models``, ``/models/count``,
+``/models/{author}/{slug}/endpoints`` and ``/providers``, served from the snapshot.
 
-These two are read far more than anything else (docs/api.md), so the outermost layer
-(:class:`routeyard.app.RequestContext`) hands every request to :meth:`FastPath.answer` first,
-with the few request headers that matter already picked out; it returns the whole answer (a
-pre-encoded body and a memoized header list, :mod:`routeyard.api.http`), or None for any
-other request, which goes on to Starlette's router. The Starlette routes of the same paths
-(:class:`DiscoveryRoute`: a request under a root path, a filtered /models) call the same
-:func:`discovery`, so both entry points give the same bytes.
+The endpoints route and the unfiltered /models are read far more than anything else
+(docs/api.md), so the outermost layer (:class:`routeyard.app.RequestContext`) hands every
+request to :meth:`FastPath.answer` first, with the few request headers that matter already
+picked out; it returns the whole answer (a pre-encoded body and a memoized header list,
+:mod:`routeyard.api.http`), or None for any other request, which goes on to Starlette's
+router. The Starlette routes of the same paths (:class:`DiscoveryRoute`: a request under a
+root path, a filtered /models) call the same :func:`discovery`, so both entry points give the
+same bytes.
 """
 
 from __future__ import annotations
@@ -17,20 +18,24 @@ from collections.abc import Awaitable, Callable
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from routeyard import ids
 from routeyard.accesslog import fields_of
 from routeyard.api.auth import check_caller, check_known
-from routeyard.api.http import Header, api_error_parts, prepare
+from routeyard.api.deps import authenticate, runtime
+from routeyard.api.http import Header, api_error_parts, prepare, send_body
 from routeyard.errors import APIError, BadRequest, NotFound
 from routeyard.keys import KeyRecord
 from routeyard.runtime import Runtime
+from routeyard.snapshot import Body, Snapshot
 
 ENDPOINTS = "/api/v1/models/{author}/{slug}/endpoints"
 MODELS = "/api/v1/models"
 _PREFIX = "/api/v1/models/"
 _SUFFIX = "/endpoints"
+MAX_LIMIT = 10_000
 Answer = tuple[int, list[Header], bytes]
 
 
@@ -83,7 +88,7 @@ class FastPath:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.cache_control = str(runtime.settings.cache_control)  # settings are fixed
+        self.cache_control = runtime.settings.cache_control  # settings are fixed
         self._memo: dict[tuple[str, str | None, str | None, str | None],
                          tuple[str, Answer, KeyRecord | None]] = {}
         self._errors: dict[tuple[int, str, tuple[tuple[str, str], ...]], Answer] = {}
@@ -97,7 +102,7 @@ class FastPath:
             return None
         path: str = scope["path"]
         if path == MODELS and scope.get("query_string"):
-            return None  # filtered or paged: routes.list_models
+            return None  # filtered or paged: list_models
         rt = self.runtime
         memo_key = (path, authorization, if_none_match, accept_encoding)
         if self._memo_of[0] is not rt.snapshot or self._memo_of[1] is not rt.keyring:
@@ -173,6 +178,76 @@ class DiscoveryRoute:
             fields_of(scope).key_name = key.name
         status, raw, data = discovery(rt, model_id, key, headers.get("if-none-match"),
                                       headers.get("accept-encoding"),
-                                      str(rt.settings.cache_control))
+                                      rt.settings.cache_control)
         await send({"type": "http.response.start", "status": status, "headers": list(raw)})
         await send({"type": "http.response.body", "body": data})
+
+
+# -- the Starlette routes ------------------------------------------------------------
+
+
+def _send(request: Request, body: Body) -> Response:
+    rt = runtime(request)
+    return send_body(request, body, cache_control=rt.settings.cache_control,
+                     extra=rt.stale_headers())
+
+
+def _csv(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def _int_param(request: Request, name: str, default: int | None) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:  # not "²": int() refuses it
+        raise BadRequest(f"Invalid {name}: expected a non-negative integer")
+    return int(raw)
+
+
+async def list_models(request: Request) -> Response:
+    authenticate(request, allow_public=True)
+    snapshot: Snapshot = runtime(request).snapshot
+    params = _csv(request.query_params.get("supported_parameters"))
+    outputs = _csv(request.query_params.get("output_modalities"))
+    offset = _int_param(request, "offset", 0) or 0
+    limit = _int_param(request, "limit", None)
+    if not params and not outputs and offset == 0 and (limit is None or limit >= len(snapshot.listed)):
+        return _send(request, snapshot.models_body)
+    entries = snapshot.listed
+    if params:
+        wanted = frozenset(params)
+        entries = [e for e in entries if wanted <= e.parameters]
+    if outputs and outputs != ["all"]:
+        wanted_out = frozenset(outputs)
+        entries = [e for e in entries if wanted_out & e.output_modalities]
+    total = len(entries)
+    if limit is not None:
+        limit = min(max(limit, 1), MAX_LIMIT)
+        page = entries[offset:offset + limit]
+        next_link = None
+        if offset + limit < total:
+            query = request.url.include_query_params(offset=offset + limit, limit=limit)
+            next_link = f"{query.path}?{query.query}"
+    else:
+        page, next_link = entries[offset:], None
+    return _send(request, Snapshot.models_page(page, total=total, next_link=next_link))
+
+
+async def count_models(request: Request) -> Response:
+    authenticate(request, allow_public=True)
+    return _send(request, runtime(request).snapshot.count_body)
+
+
+async def list_providers(request: Request) -> Response:
+    authenticate(request, allow_public=True)
+    return _send(request, runtime(request).snapshot.providers_body)
+
+
+routes = [
+    Route(ENDPOINTS, DiscoveryRoute(ENDPOINTS), methods=["GET", "HEAD"], name="list_endpoints"),
+    Route("/api/v1/models/count", count_models, methods=["GET", "HEAD"]),
+    Route(MODELS, DiscoveryRoute(MODELS, filtered=list_models), methods=["GET", "HEAD"],
+          name="list_models"),
+    Route("/api/v1/providers", list_providers, methods=["GET", "HEAD"]),
+]

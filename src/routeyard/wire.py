@@ -9,14 +9,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from routeyard.models import STATUS_DISABLED, STATUS_NORMAL, Endpoint, Model, Provider
-
-Live = dict[str, Any]
-LIVE_FIELDS = (
-    "uptime_last_5m", "uptime_last_30m", "uptime_last_1d", "latency_last_30m",
-    "throughput_last_30m",
-)
-EMPTY_LIVE: Live = {name: None for name in LIVE_FIELDS}
+from routeyard.health.window import UNMEASURED, EndpointKey, LiveStats, effective_status
+from routeyard.models import Endpoint, Model, Provider
 
 
 def pricing(e: Endpoint) -> dict[str, Any]:
@@ -27,11 +21,11 @@ def pricing(e: Endpoint) -> dict[str, Any]:
     return out
 
 
-def endpoint(m: Model, e: Endpoint, provider: Provider, live: Live | None, *,
+def endpoint(m: Model, e: Endpoint, provider: Provider, live: LiveStats | None, *,
              with_performance: bool) -> dict[str, Any]:
-    """One ``PublicEndpoint``. ``live`` holds the measured fields and ``status``."""
-    live = live or EMPTY_LIVE
-    status = STATUS_DISABLED if e.disabled else int(live.get("status", STATUS_NORMAL))
+    """One ``PublicEndpoint``; ``live`` holds the measured fields and ``status``, None when
+    nothing was measured."""
+    stats = live or UNMEASURED
     tc = e.tool_choice()
     return {
         "name": f"{provider.name} | {m.canonical_slug}",
@@ -45,12 +39,12 @@ def endpoint(m: Model, e: Endpoint, provider: Provider, live: Live | None, *,
         "max_completion_tokens": e.max_completion_tokens,
         "max_prompt_tokens": e.max_prompt_tokens,
         "supported_parameters": list(e.supported_parameters),
-        "status": status,
-        "uptime_last_30m": live.get("uptime_last_30m"),
-        "uptime_last_5m": live.get("uptime_last_5m"),
-        "uptime_last_1d": live.get("uptime_last_1d"),
-        "latency_last_30m": live.get("latency_last_30m") if with_performance else None,
-        "throughput_last_30m": live.get("throughput_last_30m") if with_performance else None,
+        "status": effective_status(e, live),
+        "uptime_last_30m": stats.uptime_last_30m,
+        "uptime_last_5m": stats.uptime_last_5m,
+        "uptime_last_1d": stats.uptime_last_1d,
+        "latency_last_30m": stats.latency_last_30m if with_performance else None,
+        "throughput_last_30m": stats.throughput_last_30m if with_performance else None,
         "supports_implicit_caching": e.supports_implicit_caching,
         "service_tier": e.service_tier,
         "supports_tool_choice": {
@@ -80,7 +74,8 @@ def listing_architecture(m: Model) -> dict[str, Any]:
 
 
 def endpoints_response(m: Model, providers: dict[str, Provider],
-                       live: dict[tuple[str, str], Live], *, with_performance: bool) -> dict[str, Any]:
+                       live: dict[EndpointKey, LiveStats], *, with_performance: bool
+                       ) -> dict[str, Any]:
     return {
         "data": {
             "id": m.id,

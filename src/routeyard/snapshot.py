@@ -13,7 +13,8 @@ from collections.abc import Iterable
 
 import msgspec
 
-from routeyard.api import wire
+from routeyard import wire
+from routeyard.health.window import EndpointKey, LiveStats
 from routeyard.models import Catalog, Model, Provider
 
 _encoder = msgspec.json.Encoder(decimal_format="number")
@@ -62,11 +63,12 @@ class ModelEntry:
 
 
 def build_entry(m: Model, providers: dict[str, Provider],
-                live: dict[tuple[str, str], wire.Live]) -> ModelEntry:
+                live: dict[EndpointKey, LiveStats]) -> ModelEntry:
     full = Body(encode(wire.endpoints_response(m, providers, live, with_performance=True)))
     has_perf = any(
-        (live.get((m.id, e.tag)) or {}).get(k) is not None
-        for e in m.endpoints for k in ("latency_last_30m", "throughput_last_30m")
+        stats is not None and (stats.latency_last_30m is not None
+                               or stats.throughput_last_30m is not None)
+        for stats in (live.get((m.id, e.tag)) for e in m.endpoints)
     )
     anonymous = Body(encode(
         wire.endpoints_response(m, providers, live, with_performance=False)
@@ -78,7 +80,7 @@ def build_entry(m: Model, providers: dict[str, Provider],
 class Snapshot:
     """Everything the discovery API serves, for one catalog version and live state."""
 
-    def __init__(self, catalog: Catalog, live: dict[tuple[str, str], wire.Live] | None = None,
+    def __init__(self, catalog: Catalog, live: dict[EndpointKey, LiveStats] | None = None,
                  *, version: int = 0) -> None:
         self.live = live or {}
         self.version = version
@@ -99,7 +101,8 @@ class Snapshot:
         ]}))
         self.endpoint_count = sum(len(m.endpoints) for m in catalog.models)
 
-    def with_live(self, live: dict[tuple[str, str], wire.Live], model_ids: Iterable[str]) -> Snapshot:
+    def with_live(self, live: dict[EndpointKey, LiveStats], model_ids: Iterable[str]
+                  ) -> Snapshot:
         """A copy serving ``live``, with only the bodies of ``model_ids`` re-encoded (live
         fields do not change the model listing)."""
         new = copy.copy(self)

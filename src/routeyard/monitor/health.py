@@ -16,15 +16,13 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
-
-import msgspec
 
 from routeyard.errors import StoreError
 from routeyard.health.minute import Aggregator, MinuteKey, MinuteRecord, minute_of
 from routeyard.health.outcomes import Outcome
 from routeyard.health.window import (
     WINDOW_1D,
+    EndpointKey,
     HealthSettings,
     LiveStats,
     live_stats,
@@ -34,14 +32,8 @@ from routeyard.metrics import metrics
 from routeyard.store import Store
 
 log = logging.getLogger("routeyard.health")
-Endpoint = tuple[str, str]
 # Rows changed this close to the last read are read again: covers clock skew between writers.
 READ_OVERLAP_SECONDS = 5.0
-
-
-def wire_live(stats: LiveStats) -> dict[str, Any]:
-    """LiveStats as the wire serializer takes them."""
-    return msgspec.to_builtins(stats)  # type: ignore[no-any-return]
 
 
 class HealthService:
@@ -58,10 +50,10 @@ class HealthService:
         self.flushed = 0
         self.last_flush_ok: float | None = None
         # endpoint -> (minute, writer) -> record, for the last day plus the margin
-        self._rows: dict[Endpoint, dict[tuple[int, str], MinuteRecord]] = {}
+        self._rows: dict[EndpointKey, dict[tuple[int, str], MinuteRecord]] = {}
         self._read_since = 0.0
         self._computed_minute: int | None = None
-        self.live: dict[Endpoint, dict[str, Any]] = {}
+        self.live: dict[EndpointKey, LiveStats] = {}
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
 
@@ -97,10 +89,7 @@ class HealthService:
 
     def _merge(self, items: Iterable[tuple[MinuteKey, MinuteRecord]]
                ) -> dict[MinuteKey, MinuteRecord]:
-        from routeyard.store import health as sh
-
-        with self.store.transaction() as conn:
-            return sh.merge_rows(conn, self.writer, items, self.clock())
+        return self.store.merge_health(self.writer, items, self.clock())
 
     def write_live(self, items: Iterable[tuple[MinuteKey, MinuteRecord]]) -> set[str]:
         """:meth:`write`, then serve ``items`` at once; returns the model ids whose live fields
@@ -138,22 +127,18 @@ class HealthService:
 
     # -- reading and computing ------------------------------------------------------------
 
-    def refresh(self, disabled: Callable[[Endpoint], bool] = lambda _: False) -> set[str]:
+    def refresh(self) -> set[str]:
         """Read changed rows and recompute; returns the model ids whose live fields changed.
         Serialized with :meth:`write_live`, which changes the same rows in memory."""
         with self._lock:
-            return self._refresh(self.clock(), disabled)
+            return self._refresh(self.clock())
 
-    def _refresh(self, now: float,
-                 disabled: Callable[[Endpoint], bool] = lambda _: False) -> set[str]:
-        from routeyard.store import health as sh
-
+    def _refresh(self, now: float) -> set[str]:
         cutoff = retention_cutoff(now, self.retention_margin)
         since = max(0.0, self._read_since - READ_OVERLAP_SECONDS)
-        with self.store.connect() as conn:
-            rows = sh.read_minutes(conn, updated_since=since, min_minute=cutoff)
+        rows = self.store.read_health(updated_since=since, min_minute=cutoff)
         self._read_since = now
-        touched: set[Endpoint] = set()
+        touched: set[EndpointKey] = set()
         for key, writer, record, _updated in rows:
             endpoint = (key.model_id, key.tag)
             self._rows.setdefault(endpoint, {})[(key.minute, writer)] = record
@@ -169,10 +154,9 @@ class HealthService:
                     del self._rows[endpoint]
             touched = set(self._rows) | set(self.live)
             self._computed_minute = minute
-        return self._recompute(touched, now, disabled)
+        return self._recompute(touched, now)
 
-    def _recompute(self, touched: set[Endpoint], now: float,
-                   disabled: Callable[[Endpoint], bool] = lambda _: False) -> set[str]:
+    def _recompute(self, touched: set[EndpointKey], now: float) -> set[str]:
         """Live fields of the ``touched`` endpoints from the rows held; a new :attr:`live`
         (the old one may be served still). Returns the model ids whose live fields changed."""
         changed: set[str] = set()
@@ -183,17 +167,14 @@ class HealthService:
                 if live.pop(endpoint, None) is not None:
                     changed.add(endpoint[0])
                 continue
-            stats = wire_live(live_stats(
-                ((m, r) for (m, _w), r in rows_of.items()), now, self.settings,
-                disabled=disabled(endpoint),
-            ))
+            stats = live_stats(((m, r) for (m, _w), r in rows_of.items()), now, self.settings)
             if live.get(endpoint) != stats:
                 live[endpoint] = stats
                 changed.add(endpoint[0])
         self.live = live
         return changed
 
-    def records_for(self, endpoint: Endpoint) -> Iterator[tuple[int, MinuteRecord]]:
+    def records_for(self, endpoint: EndpointKey) -> Iterator[tuple[int, MinuteRecord]]:
         """The endpoint's minute records held for the last day, as ``(minute, record)``
         pairs (one per writer: several of one minute add up). Read-only, for display; read
         it once. It walks a copy (taken at once, under the GIL), so a concurrent refresh does
@@ -206,10 +187,7 @@ class HealthService:
         return ((minute, record) for (minute, _writer), record in held.items())
 
     def prune(self) -> int:
-        from routeyard.store import health as sh
-
-        with self.store.transaction() as conn:
-            return sh.prune_minutes(conn, retention_cutoff(self.clock(), self.retention_margin))
+        return self.store.prune_health(retention_cutoff(self.clock(), self.retention_margin))
 
     def window_minutes(self) -> int:
         return WINDOW_1D + self.retention_margin

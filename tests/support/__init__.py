@@ -1,0 +1,1 @@
+"""Helpers only tests use, kept out of the package."""
