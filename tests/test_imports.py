@@ -19,7 +19,7 @@ PACKAGE = "routeyard"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("foundation", ("routeyard.errors", "routeyard.ids", "routeyard.prices", "routeyard.keys",
                     "routeyard.logs", "routeyard.accesslog", "routeyard.metrics",
-                    "routeyard.models")),
+                    "routeyard.models", "routeyard.preferences")),
     ("pure maths", ("routeyard.health", "routeyard.accounting.periods",
                     "routeyard.accounting.records", "routeyard.accounting.wire",
                     "routeyard.accounting.usage_table")),
