@@ -345,7 +345,7 @@ def chart(res: Results) -> str:
     decades = round(math.log10(top / bottom))
     pw, ph, left, gap, head, row_gap = 360, 200, 60, 30, 40, 60
     rows = len(res.settings)
-    width = left + 2 * (pw + gap)
+    width = left + 2 * (pw + gap) + 60  # room for the legend
     height = head + rows * (ph + row_gap) + 30
     svg = [(f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">'),
@@ -397,7 +397,7 @@ def chart(res: Results) -> str:
         svg.append(f'<rect x="{lx}" y="{height - 30}" width="12" height="12" '
                    f'fill="{COLOURS[g.key]}"/>')
         svg.append(f'<text x="{lx + 16}" y="{height - 20}">{_esc(g.name)}</text>')
-        lx += 40 + 7 * len(g.name)
+        lx += 28 + 6 * len(g.name)
     svg.append(f'<text x="{left}" y="{height - 4}" fill="#666">median over the turns of '
                '(gateway p50 − direct p50 in the same turn); values ≤ the axis floor are '
                'drawn at the floor; n/a: not measured</text>')

@@ -334,6 +334,20 @@ def schemas() -> Json:
         "ModelLinks": obj(
             {"details": {"type": "string", "description": "Path of the model's endpoints list."}}
         ),
+        "ModelResponse": obj({"data": ref("Model")}),
+        "ParametersResponse": obj({"data": obj({
+            "model": {"type": "string", "description": "The model id."},
+            "supported_parameters": {"type": "array", "items": ref("Parameter")},
+            "popularity": {"type": "null",
+                           "description": "Share of requests using each parameter; null "
+                           "until measured."},
+        }, "The parameters of a model.")}),
+        "OpenAIModel": obj({
+            "id": {"type": "string"},
+            "object": {"type": "string", "const": "model"},
+            "created": {"type": "integer", "description": "Unix seconds."},
+            "owned_by": {"type": "string", "description": "The id's author part."},
+        }, "A model in OpenAI's shape."),
         "ModelsCountResponse": obj({"data": obj({"count": {"type": "integer", "minimum": 0}})}),
         "ProvidersListResponse": obj({"data": {"type": "array", "items": ref("ProviderInfo")}}),
         "ProviderInfo": obj(
@@ -362,6 +376,7 @@ def schemas() -> Json:
         ),
         **admin_schemas(),
         **outcomes_schemas(),
+        **key_schemas(),
         **accounting_schemas(),
     }
 
@@ -547,6 +562,8 @@ ERRORS: dict[str, tuple[str, str]] = {
             "(docs/accounting.md); `error.metadata` holds `limit`, `usage` and `limit_reset`."),
     "403": ("Forbidden", "The API key is valid but not admin-scoped."),
     "404": ("NotFound", "No such model (on the admin API: or provider, or endpoint)."),
+    "408": ("RequestTimeout", "The request body did not arrive within `body_read_timeout` "
+            "(30 s by default)."),
     "409": ("Conflict", "The record exists already, is still in use, or changed meanwhile."),
     "412": ("PreconditionFailed", "`If-Match` does not match the record's current `ETag`: it "
             "changed since it was read (`error.metadata.etag` is the current tag)."),
@@ -628,9 +645,10 @@ def discovery_paths() -> Json:
                     query("offset", "Number of models to skip (after filtering).",
                           {"type": "integer", "minimum": 0, "maximum": 999_999_999,
                            "default": 0}),
-                    query("limit", "Page size (1 to 10000: 0 counts as 1, more as 10000). "
-                          "With it, `links.next` is the path of the next page, or null on the "
-                          "last.", {"type": "integer", "minimum": 0, "maximum": 999_999_999}),
+                    query("limit", "Page size (0 to 10000: more counts as 10000; 0 lists no "
+                          "model, only `total_count`). With it, `links.next` is the path of "
+                          "the next page, or null on the last.",
+                          {"type": "integer", "minimum": 0, "maximum": 999_999_999}),
                     query("category", "Filter models by use-case category, e.g. `programming`. "
                           "Accepted and ignored."),
                 ],
@@ -645,6 +663,11 @@ def discovery_paths() -> Json:
                 "operationId": "listModelsCount",
                 "tags": ["Models"],
                 "summary": "Count the models",
+                "description": "The number of models `/models` lists with the same filters.",
+                "parameters": [
+                    query("supported_parameters", "As for `/models`."),
+                    query("output_modalities", "As for `/models`."),
+                ],
                 "responses": responses(
                     ok("The number of models.", "ModelsCountResponse"), "401", "429", "500", "503"
                 ),
@@ -663,6 +686,75 @@ def discovery_paths() -> Json:
                 "responses": responses(
                     ok("The model and its endpoints.", "ListEndpointsResponseEnvelope"),
                     "400", "401", "404", "429", "500", "503",
+                ),
+            }
+        },
+        "/model/{author}/{slug}": {
+            "get": {
+                "operationId": "getModel",
+                "tags": ["Models"],
+                "summary": "Get one model",
+                "description": "The model as `/models` lists it. Ids are matched without regard "
+                "to case; a model without an enabled endpoint is not found.",
+                "parameters": [
+                    path_param("author", "First part of the model id, e.g. `qwen`."),
+                    path_param("slug", "Rest of the model id, variant included."),
+                ],
+                "responses": responses(
+                    ok("The model.", "ModelResponse"), "400", "401", "404", "429", "500", "503",
+                ),
+            }
+        },
+        "/parameters/{author}/{slug}": {
+            "get": {
+                "operationId": "getParameters",
+                "tags": ["Parameters"],
+                "summary": "Get a model's supported parameters",
+                "description": "The union of the parameters its enabled endpoints support, or "
+                "of one provider's endpoints. `popularity` is null: routeyard does not measure "
+                "it yet.",
+                "parameters": [
+                    path_param("author", "First part of the model id, e.g. `qwen`."),
+                    path_param("slug", "Rest of the model id, variant included."),
+                    query("provider", "A provider's display name or slug: only its endpoints "
+                          "count (404 when it serves none of the model)."),
+                ],
+                "responses": responses(
+                    ok("The model's parameters.", "ParametersResponse"),
+                    "400", "401", "404", "429", "500", "503",
+                ),
+            }
+        },
+        "/embeddings/models": {
+            "get": {
+                "operationId": "listEmbeddingsModels",
+                "tags": ["Models"],
+                "summary": "List the embedding models",
+                "description": "`/models` of the models whose output modalities include "
+                "`embeddings`; same filters and paging.",
+                "parameters": [
+                    query("supported_parameters", "As for `/models`."),
+                    query("offset", "As for `/models`.",
+                          {"type": "integer", "minimum": 0, "maximum": 999_999_999}),
+                    query("limit", "As for `/models`.",
+                          {"type": "integer", "minimum": 0, "maximum": 999_999_999}),
+                ],
+                "responses": responses(
+                    ok("The models.", "ModelsListResponse"), "400", "401", "429", "500", "503",
+                ),
+            }
+        },
+        "/models/{model_id}": {
+            "get": {
+                "operationId": "retrieveModelOpenAI",
+                "tags": ["Models"],
+                "summary": "Retrieve a model (OpenAI's shape)",
+                "description": "What OpenAI's SDKs read with `models.retrieve`: they send the "
+                "id's `/` as `%2F` (`/models/qwen%2Fqwen3-coder`); a plain `/` works too. "
+                "404 names the model.",
+                "parameters": [path_param("model_id", "The model id, e.g. `qwen/qwen3-coder`.")],
+                "responses": responses(
+                    ok("The model.", "OpenAIModel"), "401", "404", "429", "500", "503",
                 ),
             }
         },
@@ -768,7 +860,7 @@ def admin_ok(description: str, schema_name: str) -> Json:
 
 
 DELETED: Json = {"description": "Deleted."}
-BODY_ERRORS = ("400", "413")
+BODY_ERRORS = ("400", "408", "413")
 
 
 def model_params() -> list[Json]:
@@ -965,7 +1057,7 @@ def outcomes_paths() -> Json:
                 "its health refresh interval. The body may be up to 8 MiB (setting "
                 "`max_ingest_body_bytes`).",
                 admin_ok("The outcomes are stored.", "OutcomeIngestResponse"),
-                "400", "413",
+                "400", "408", "413",
                 body=json_body("OutcomeBatch", "At most 10,000 outcomes."),
             ),
         },
@@ -1104,6 +1196,95 @@ def router_paths() -> Json:
             "responses": responses(admin_ok("The plan.", "RouterPlanResponse"),
                                    "400", "401", "413", "429", "500"),
         }},
+    }
+
+
+def key_schemas() -> Json:
+    """Key preferences (routeyard.preferences): the names of OpenRouter's request
+    ``provider`` object."""
+    prefs = {
+        "ignore": {"type": "array", "items": {"type": "string"}, "maxItems": 200,
+                   "description": "Provider slugs this key's requests never use (a tag's base "
+                   "slug matches its variants)."},
+        "quantizations": {"type": "array", "items": ref("Quantization"),
+                          "description": "Allowed quantizations; empty: any."},
+        "data_collection": {"type": "string", "enum": ["allow", "deny"],
+                            "description": "`deny`: only endpoints whose data policy says "
+                            "they do not train on prompts."},
+        "zdr": {"type": "boolean", "description": "Only zero-data-retention endpoints."},
+    }
+    return {
+        "KeyPreferences": obj(prefs, "A key's provider preferences: what `/models/user` "
+                              "filters by and the defaults of the key's requests.", closed=True),
+        "KeyPreferencesInput": {
+            "type": "object", "properties": prefs, "additionalProperties": False,
+            "description": "Preferences to store; a missing field takes its default (no "
+            "ignored provider, any quantization, `allow`, `false`).",
+        },
+        "ZdrEndpointsResponse": obj({"data": {"type": "array", "items": ref("PublicEndpoint")}}),
+        "KeyPreferencesResponse": obj({"data": obj({
+            "key": obj({"id": {"type": "integer"}, "name": {"type": "string"},
+                        "prefix": {"type": "string"}}),
+            "preferences": ref("KeyPreferences"),
+        })}),
+    }
+
+
+def key_paths() -> Json:
+    """``/models/user`` and the admin API of key preferences (routeyard.api.user,
+    routeyard.api.admin_keys)."""
+    key = [path_param("key", "The key's id or prefix (as `routeyard keys list` shows).")]
+    return {
+        "/models/user": {
+            "get": {
+                "operationId": "listModelsUser",
+                "tags": ["Models"],
+                "summary": "List the models the calling key's preferences allow",
+                "description": "`/models`, less the models with no enabled endpoint that the "
+                "key's stored preferences allow (`ignore`, `quantizations`, `data_collection`, "
+                "`zdr`). Always needs a key, even where discovery is public. Same filters and "
+                "paging as `/models`.",
+                "parameters": [
+                    query("supported_parameters", "As for `/models`."),
+                    query("output_modalities", "As for `/models`."),
+                    query("offset", "As for `/models`.",
+                          {"type": "integer", "minimum": 0, "maximum": 999_999_999}),
+                    query("limit", "As for `/models`.",
+                          {"type": "integer", "minimum": 0, "maximum": 999_999_999}),
+                ],
+                "responses": responses(
+                    ok("The models.", "ModelsListResponse"), "400", "401", "429", "500", "503",
+                ),
+            }
+        },
+        "/endpoints/zdr": {
+            "get": {
+                "operationId": "listEndpointsZdr",
+                "tags": ["Endpoints"],
+                "summary": "List the zero-data-retention endpoints",
+                "description": "Every enabled endpoint whose data policy (the provider's, "
+                "overridden per endpoint) is zero data retention: declared `zdr`, or known "
+                "to neither retain nor train on prompts. Models in `/models` order, endpoints "
+                "in catalog order; latency and throughput null without a key.",
+                "responses": responses(
+                    ok("The endpoints.", "ZdrEndpointsResponse"), "401", "429", "500", "503",
+                ),
+            }
+        },
+        "/admin/keys/{key}/preferences": {
+            "get": admin_op("adminGetKeyPreferences", "A key's preferences", "",
+                            admin_ok("The key and its preferences.", "KeyPreferencesResponse"),
+                            "404", parameters=key),
+            "put": admin_op("adminSetKeyPreferences", "Replace a key's preferences", WRITE_NOTE,
+                            admin_ok("The key and its preferences.", "KeyPreferencesResponse"),
+                            *BODY_ERRORS, "404", parameters=key,
+                            body=json_body("KeyPreferencesInput", "The new preferences.")),
+            "patch": admin_op("adminPatchKeyPreferences", "Change a key's preferences",
+                              WRITE_NOTE,
+                              admin_ok("The key and its preferences.", "KeyPreferencesResponse"),
+                              *BODY_ERRORS, "404", parameters=key,
+                              body=patch_body("the key's preferences")),
+        },
     }
 
 
@@ -1284,11 +1465,12 @@ def accounting_paths() -> Json:
 
 
 PATH_GROUPS = (discovery_paths, meta_paths, router_paths, admin_paths, outcomes_paths,
-               accounting_paths)
+               key_paths, accounting_paths)
 TAGS: list[Json] = [
     {"name": "Models", "description": "The catalog's models."},
     {"name": "Endpoints", "description": "The endpoints (provider offers) of a model."},
     {"name": "Providers", "description": "The catalog's providers."},
+    {"name": "Parameters", "description": "The request parameters a model supports."},
     {"name": "Meta", "description": "Service description and health."},
     {"name": "Router", "description": "Chat completions routed across the catalog."},
     {"name": "Admin", "description": "Changes to the catalog (providers, models, endpoints) "
@@ -1365,8 +1547,11 @@ def build() -> Json:
             },
             "headers": {
                 "CacheControl": {
-                    "description": "The operator's setting `cache_control`; by default "
-                    "OpenRouter's own `s-maxage=300, stale-while-revalidate=600`.",
+                    "description": "`private, no-cache` (with `Vary: Authorization, "
+                    "Accept-Encoding`) for every answer that depends on the caller's key: all "
+                    "of them unless discovery is public, and the endpoints list always. "
+                    "Otherwise the operator's setting `cache_control`, by default OpenRouter's "
+                    "own `s-maxage=300, stale-while-revalidate=600`.",
                     "schema": {"type": "string"},
                 }
             },

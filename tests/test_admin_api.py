@@ -22,7 +22,7 @@ from schemas import validate_response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from routeyard.api import accounting, admin, ingest
+from routeyard.api import accounting, admin, admin_keys, ingest
 from routeyard.app import create_app
 from routeyard.catalog.declarative import read_starter
 from routeyard.config import SETTINGS_BY_NAME
@@ -60,7 +60,7 @@ NEW_MODEL = {
 
 def doc_template(path: str) -> str:
     """The OpenAPI path template of a concrete admin path (the first route that matches)."""
-    for route in admin.routes:
+    for route in [*admin.routes, *admin_keys.routes]:
         assert isinstance(route, Route)
         if route.path_regex.match(path.split("?")[0]):
             return route.path.removeprefix("/api/v1").replace("{tag:path}", "{tag}")
@@ -789,7 +789,7 @@ def test_every_admin_route_is_in_the_docs_and_the_openapi_document() -> None:
     document = json.loads((ROOT / "src" / "routeyard" / "api" / "openapi.json").read_text())
     accounting_admin = [r for r in accounting.routes
                         if isinstance(r, Route) and r.path.startswith("/api/v1/admin/")]
-    for route in [*admin.routes, *accounting_admin]:
+    for route in [*admin.routes, *accounting_admin, *admin_keys.routes]:
         assert isinstance(route, Route)
         template = route.path.removeprefix("/api/v1").replace("{tag:path}", "{tag}")
         for method in sorted(route.methods or ()):
@@ -805,7 +805,8 @@ def test_every_admin_route_is_in_the_docs_and_the_openapi_document() -> None:
                 assert {"400", "413"} <= set(operation["responses"]), (method, template)
     admin_paths = {p for p in document["paths"] if p.startswith("/admin/")}
     assert admin_paths == {route.path.removeprefix("/api/v1").replace("{tag:path}", "{tag}")
-                           for route in [*admin.routes, *ingest.routes, *accounting_admin]
+                           for route in [*admin.routes, *ingest.routes, *accounting_admin,
+                                         *admin_keys.routes]
                            if isinstance(route, Route)}
 
 

@@ -275,9 +275,9 @@ def test_a_route_missing_from_the_document_or_the_table_is_named(doc: Json) -> N
     async def nothing(request: Any) -> None:
         raise AssertionError("never called")
 
-    table = [*routes(), Route("/api/v1/models/user", nothing, methods=["GET", "HEAD"])]
+    table = [*routes(), Route("/api/v1/models/unserved", nothing, methods=["GET", "HEAD"])]
     assert build_openapi.route_problems(doc["paths"], table) == [
-        "not in the document: GET /api/v1/models/user"]
+        "not in the document: GET /api/v1/models/unserved"]
     table = [r for r in routes() if getattr(r, "path", "") != "/api/v1/providers"]
     assert build_openapi.route_problems(doc["paths"], table) == [
         "not served: GET /api/v1/providers"]
@@ -353,6 +353,12 @@ def test_discovery_paths_answer_as_the_brief_lists(doc: Json) -> None:
         "/models/count": ["200", "401", "429", "500", "503"],
         "/models/{author}/{slug}/endpoints": ["200", "400", "401", "404", "429", "500", "503"],
         "/providers": ["200", "401", "429", "500", "503"],
+        "/model/{author}/{slug}": ["200", "400", "401", "404", "429", "500", "503"],
+        "/parameters/{author}/{slug}": ["200", "400", "401", "404", "429", "500", "503"],
+        "/models/{model_id}": ["200", "401", "404", "429", "500", "503"],
+        "/models/user": ["200", "400", "401", "429", "500", "503"],
+        "/endpoints/zdr": ["200", "401", "429", "500", "503"],
+        "/embeddings/models": ["200", "400", "401", "429", "500", "503"],
         "/openapi.json": ["200"],
         "/healthz": ["200"],
         # accounting (routeyard.api.accounting, tests/test_accounting_api.py)

@@ -264,7 +264,7 @@ def test_every_endpoint_rate_limited_is_429_with_retry_after(routed: Routed) -> 
 
 
 def test_no_fallback_after_the_first_token_and_a_mid_stream_error_chunk(routed: Routed) -> None:
-    routed.control("cheap", break_after_tokens=2)
+    routed.control("cheap", break_after_tokens=2, tokens_per_s=20.0)  # apart, not one read
     r = routed.chat(body(stream=True, provider={"order": ["cheap", "mid"]}))
     assert r.status_code == 200
     chunks, _ = events(r)

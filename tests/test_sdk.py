@@ -90,3 +90,34 @@ def test_sdk_raises_on_unknown_model_and_bad_key(live: tuple[Server, str]) -> No
         with pytest.raises(Exception) as info:
             client.models.count()
         assert getattr(info.value, "status_code", None) == 401
+
+
+def test_sdk_gets_a_model_lists_for_user_zdr_and_embeddings(live: tuple[Server, str]) -> None:
+    server, key = live
+    starter = read_starter()
+    qwen = next(m for m in starter.models if m.id == QWEN)
+    with sdk(server, key) as client:
+        model = client.models.get(author="qwen", slug=QWEN.split("/")[1]).data
+        assert (model.id, model.name) == (QWEN, qwen.name)
+        assert model.pricing.prompt == qwen.endpoints[0].pricing.prompt
+        mine = client.models.list_for_user(security={"bearer": key}).result.data
+        assert sorted(m.id for m in mine) == sorted(m.id for m in starter.models)
+        assert client.endpoints.list_zdr_endpoints().data == []  # no data policy in the starter
+        assert client.embeddings.list_models().result.data == []
+        with pytest.raises(Exception) as info:
+            client.models.get(author="nobody", slug="nothing")
+        assert getattr(info.value, "status_code", None) == 404
+
+
+def test_openai_sdk_retrieves_a_model_and_names_an_unknown_one(live: tuple[Server, str]) -> None:
+    import openai
+
+    server, key = live
+    created = next(m.created for m in read_starter().models if m.id == "qwen/qwen3-coder")
+    with openai.OpenAI(api_key=key, base_url=f"{server.base}/api/v1") as client:
+        model = client.models.retrieve("qwen/qwen3-coder")
+        assert (model.id, model.object, model.created, model.owned_by) == (
+            "qwen/qwen3-coder", "model", created, "qwen")
+        with pytest.raises(openai.NotFoundError) as info:
+            client.models.retrieve("qwen/qwen9-nothing")
+        assert "Model qwen/qwen9-nothing not found" in str(info.value)

@@ -13,6 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from routeyard.catalog.declarative import parse_text, read_starter
 from routeyard.errors import SchemaOutOfDate
 from routeyard.models import Catalog
+from routeyard.preferences import NONE
 from routeyard.store import Store
 from routeyard.store.tables import metadata
 from tests.conftest import run_cli
@@ -149,18 +150,33 @@ def write_with_old_schema(store: Store, catalog: Catalog) -> None:
                              for m in catalog.models for i, e in enumerate(m.endpoints)])
 
 
+def write_key_with_old_schema(store: Store) -> str:
+    """A key written with the columns the database's revision has; the key itself."""
+    from routeyard.keys import generate_key, hash_key, key_prefix
+
+    key = generate_key()
+    with store.transaction() as conn:
+        old = sa.MetaData()
+        old.reflect(conn, only=["api_keys"])
+        conn.execute(sa.insert(old.tables["api_keys"]).values(
+            name="old", prefix=key_prefix(key), key_hash=hash_key(key), scope="read",
+            created_at=1))
+    return key
+
+
 def test_upgrade_from_first_revision_keeps_the_data(database_url: str) -> None:
     store = Store(database_url)
     store.upgrade("0001")
     starter = read_starter()
     write_with_old_schema(store, starter)
-    key, _ = store.create_key("old", "read")
+    key = write_key_with_old_schema(store)
     store.upgrade()
     assert store.schema_status() == "current"
     after = store.read_catalog()
     assert after.providers == tuple(sorted(starter.providers, key=lambda p: p.slug))
     assert after.models == tuple(sorted(starter.models, key=lambda m: m.id))
     assert [k.prefix for k in store.list_keys()] == [key[:17]]
+    assert store.list_keys()[0].preferences == NONE  # migration 0006: none yet
     with store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -23,7 +24,7 @@ from routeyard import api, logs
 from routeyard.accesslog import LOGGER, AccessFields, AccessLog
 from routeyard.api import chat
 from routeyard.api.discovery import FastPath
-from routeyard.api.http import CORS_HEADERS, api_error_response, error_response
+from routeyard.api.http import api_error_response, error_response, preflight_headers
 from routeyard.config import Settings
 from routeyard.errors import APIError, StoreUnavailable
 from routeyard.metrics import metrics
@@ -122,6 +123,12 @@ class RequestContext:
                 self._observe(template, scope, status, started_at, request_id,
                               None if key is None else key.name, None)
                 return
+        path: str = scope["path"]
+        if path[-1:] == "/" and path.startswith("/api/"):
+            # /api/v1/models/ is /api/v1/models: answered, not redirected (a redirect would
+            # skip the key check and carry no CORS headers). The fast path never matches a
+            # trailing slash, so this costs its requests nothing.
+            scope = {**scope, "path": path[:-1]}
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         state["access"] = fields = AccessFields()
@@ -139,7 +146,9 @@ class RequestContext:
             if refusal is not None:
                 await refusal(scope, receive, send_with_id)
             elif scope["method"] == "OPTIONS" and scope["path"].startswith("/api/"):
-                await Response(status_code=204, headers=CORS_HEADERS)(scope, receive, send_with_id)
+                requested = Headers(scope=scope).get("access-control-request-headers")
+                await Response(status_code=204, headers=preflight_headers(requested))(
+                    scope, receive, send_with_id)
             elif scope["method"] == "POST" and (direct := self.direct.get(scope["path"])):
                 scope["route_template"] = scope["path"]
                 await direct(scope, receive, send_with_id)
@@ -155,10 +164,15 @@ class RequestContext:
             self._observe(template, scope, status, started_at, request_id, None, fields)
 
     def _over_limits(self, scope: Scope, header_bytes: int) -> Response | None:
-        """A 414 or 431 in the envelope for a request past the size limits, else None."""
+        """A 414 or 431 in the envelope for a request past the size limits, a 404 for an
+        encoded slash in the path (it never stands for an id's slash: docs/api.md), else
+        None."""
+        raw_path = scope.get("raw_path") or b""
+        if b"%2" in raw_path and (b"%2F" in raw_path or b"%2f" in raw_path):
+            return error_response(404, "Not Found: an encoded slash (%2F) never matches a route")
         limit = self.max_path_length
         if limit:
-            raw_path = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
+            raw_path = raw_path or scope["path"].encode("utf-8", "surrogateescape")
             if len(raw_path) + len(scope.get("query_string", b"")) > limit:
                 metrics().refused.labels("path_length").inc()
                 return error_response(414, f"URI Too Long: at most {limit} bytes")
@@ -256,6 +270,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
             Exception: _internal_error,
         },
     )
+    # No trailing-slash redirects: Starlette's would build the Location from the client's Host
+    # header (an open redirect); a path with a stray slash is a 404 like any unknown path.
+    app.router.redirect_slashes = False
     app.state.runtime = runtime
     outer = RequestContext(app, fast=FastPath(runtime), count=settings.metrics,
                            direct={"/api/v1/chat/completions": chat.ChatRoute(runtime)},

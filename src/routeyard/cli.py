@@ -5,6 +5,7 @@ Heavy imports happen inside the commands so that ``routeyard --help`` stays fast
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -111,7 +112,10 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
                    f"    {command} keys create --name me", err=True)
     click.echo("routeyard: try\n    curl -H \"Authorization: Bearer $KEY\" "
                f"{base}/api/v1/models/qwen/qwen3-235b-a22b-thinking-2507/endpoints", err=True)
-    run(settings)
+    try:
+        run(settings)
+    except RouteyardError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.group()
@@ -149,6 +153,46 @@ def keys() -> None:
     """API keys."""
 
 
+def _preference_options(fn: F) -> F:
+    """The key-preference options shared by ``keys create`` and ``keys update``."""
+    options = [
+        click.option("--ignore-provider", "ignore", multiple=True, metavar="SLUG",
+                     help="A provider this key's requests never use (repeatable)."),
+        click.option("--quantization", "quantizations", multiple=True, metavar="Q",
+                     help="An allowed quantization, e.g. fp8 (repeatable; none: any)."),
+        click.option("--data-collection", type=click.Choice(["allow", "deny"]),
+                     help="deny: only endpoints known not to train on prompts."),
+        click.option("--zdr/--no-zdr", default=None,
+                     help="Only endpoints with zero data retention."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _preferences(current: Any, changes: dict[str, Any]) -> Any:
+    """``current`` preferences with the options given; a click error naming bad values."""
+    import msgspec
+
+    from routeyard.preferences import normalized, problems
+
+    given = {k: v for k, v in changes.items() if v not in (None, ())}
+    prefs = normalized(msgspec.structs.replace(current, **given))
+    found = problems(prefs)
+    if found:
+        raise click.BadParameter("; ".join(f"{path}: {msg}" for path, msg in found))
+    return prefs
+
+
+def _show_preferences(prefs: Any) -> None:
+    from routeyard.preferences import to_wire
+
+    wire = to_wire(prefs)
+    click.echo("preferences: " + ", ".join(
+        f"{k}={','.join(v) if isinstance(v, list) else str(v).lower()}"
+        for k, v in wire.items()))
+
+
 def _limit(value: str | None) -> Any:
     """A --limit value as a Decimal (click callback)."""
     if value is None:
@@ -171,14 +215,22 @@ RESET_CHOICE = click.Choice(["daily", "weekly", "monthly", "never"])
               help="Spend limit in USD (exact decimal); requests past it get 402.")
 @click.option("--limit-reset", type=RESET_CHOICE, default=None,
               help="When usage counted against the limit restarts (UTC) [default: never].")
+@_preference_options
 @_guard
-def keys_create(name: str, admin: bool, limit: Any, limit_reset: str | None) -> None:
+def keys_create(name: str, admin: bool, limit: Any, limit_reset: str | None,
+                **prefs: Any) -> None:
     """Create a key and print it once, alone on the last line."""
+    from routeyard.preferences import NONE
+
     if limit_reset is not None and limit is None:
         raise click.UsageError("--limit-reset needs --limit")
+    chosen = _preferences(NONE, prefs)
     store = _store(_settings())
     key, record = store.create_key(name, "admin" if admin else "read", limit=limit,
-                                   limit_reset=None if limit_reset == "never" else limit_reset)
+                                   limit_reset=None if limit_reset == "never" else limit_reset,
+                                   prefs=chosen)
+    if chosen != NONE:
+        _show_preferences(chosen)
     limited = "" if limit is None else f", limit ${record.spend_limit} {limit_reset or 'never'}"
     click.echo(f"created {record.scope} key {record.id} ({record.prefix}…) named {name!r}"
                f"{limited}; it is shown only now:")
@@ -192,31 +244,55 @@ def keys_create(name: str, admin: bool, limit: Any, limit_reset: str | None) -> 
 @click.option("--no-limit", is_flag=True, help="Remove the spend limit.")
 @click.option("--limit-reset", type=RESET_CHOICE, default=None,
               help="When usage counted against the limit restarts (UTC).")
+@_preference_options
+@click.option("--clear-ignored", is_flag=True, help="Forget the ignored providers.")
+@click.option("--any-quantization", is_flag=True, help="Forget the allowed quantizations.")
 @_guard
-def keys_update(key_id_or_prefix: str, limit: Any, no_limit: bool,
-                limit_reset: str | None) -> None:
-    """Change a key's settings (spend limit, reset period); every server applies it within
-    a second."""
+def keys_update(key_id_or_prefix: str, limit: Any, no_limit: bool, limit_reset: str | None,
+                clear_ignored: bool, any_quantization: bool, **prefs: Any) -> None:
+    """Change a key's settings (spend limit, reset period, provider preferences; options
+    left out stay); every server applies it within a second."""
     from decimal import Decimal
+
+    import msgspec
 
     if no_limit and limit is not None:
         raise click.UsageError("give --limit or --no-limit, not both")
-    if not no_limit and limit is None and limit_reset is None:
-        raise click.UsageError("nothing to change: give --limit, --no-limit or --limit-reset")
+    limits = no_limit or limit is not None or limit_reset is not None
+    preferences = (clear_ignored or any_quantization
+                   or any(v not in (None, ()) for v in prefs.values()))
+    if not limits and not preferences:
+        raise click.UsageError("nothing to change: give --limit, --no-limit, --limit-reset "
+                               "or a preference option")
     store = _store(_settings())
     current = store.find_key(key_id_or_prefix)
-    new_limit = None if no_limit else (
-        limit if limit is not None else
-        (None if current.spend_limit is None else Decimal(current.spend_limit)))
-    reset = current.limit_reset if limit_reset is None else (
-        None if limit_reset == "never" else limit_reset)
-    if no_limit:
-        reset = None
-    record = store.set_key_limit(str(current.id), new_limit, reset)
+    record = current
+    if preferences:  # bad values refused before anything is written
+        _preferences(current.preferences, prefs)
+    if limits:
+        new_limit = None if no_limit else (
+            limit if limit is not None else
+            (None if current.spend_limit is None else Decimal(current.spend_limit)))
+        reset = current.limit_reset if limit_reset is None else (
+            None if limit_reset == "never" else limit_reset)
+        if no_limit:
+            reset = None
+        record = store.set_key_limit(str(current.id), new_limit, reset)
+    if preferences:
+        def change(now: Any) -> Any:
+            if clear_ignored:
+                now = msgspec.structs.replace(now, ignore=())
+            if any_quantization:
+                now = msgspec.structs.replace(now, quantizations=())
+            return _preferences(now, prefs)
+
+        record = store.update_key_preferences(str(current.id), change)
     shown = "none" if record.spend_limit is None else (
         f"${record.spend_limit} {record.limit_reset or 'never'}")
     click.echo(f"updated key {record.id} ({record.prefix}…) named {record.name!r}: "
                f"limit {shown}")
+    if preferences:
+        _show_preferences(record.preferences)
 
 
 @keys.command("list")
@@ -462,6 +538,38 @@ def fake_provider(host: str, port: int, models: tuple[str, ...], **options: Any)
     click.echo(f"fake provider: http://{host}:{port}/v1 (behaviour: GET/POST "
                f"http://{host}:{port}/_control)", err=True)
     run_fake_provider(host, port, config)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
+@click.option("--port", type=int, default=8000, show_default=True, help="Port to serve on.")
+@click.option("--database-url", metavar="URL",
+              help="Use this database instead of a temporary one. Its providers are pointed "
+                   "at the fake providers (their base URLs are changed, and not restored).")
+@click.option("--duration", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="Stop after this many seconds (default: run until Ctrl-C).")
+@click.option("--rate", type=click.FloatRange(min=0), default=2.0, show_default=True,
+              help="Routed requests per second (0: none, only the probes).")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the fake providers' failures and of the traffic.")
+@_guard
+def demo(host: str, port: int, database_url: str | None, duration: float | None, rate: float,
+         seed: int) -> None:
+    """Fake providers, a catalog pointed at them, routeyard serving it and a trickle of
+    routed traffic: the status page and the live fields fill within a minute."""
+    from routeyard import demo as demo_run
+
+    if database_url:
+        click.echo(f"routeyard demo: using {database_url}: its providers will point at the "
+                   "demo's fake providers", err=True)
+    elif os.environ.get("ROUTEYARD_DATABASE_URL"):
+        click.echo("routeyard demo: ROUTEYARD_DATABASE_URL is not used; the demo has a "
+                   "temporary database of its own (--database-url to choose one)", err=True)
+    outcomes = demo_run.run(host=host, port=port, database_url=database_url,
+                            duration=duration, rate=rate, seed=seed,
+                            echo=click.echo)
+    click.echo("routed requests: " + (", ".join(
+        f"{n} x {what}" for what, n in sorted(outcomes.items())) or "none"))
 
 
 if __name__ == "__main__":  # pragma: no cover

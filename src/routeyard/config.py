@@ -161,6 +161,17 @@ class Settings:
     max_ingest_body_bytes: int = setting(8 << 20,
             "Largest outcome batch (POST /api/v1/admin/outcomes), in bytes; larger gets 413. "
             "A batch holds at most 10,000 outcomes either way.")
+    # -- connections (docs/deploy.md, behind a reverse proxy) --------------------------------
+    keep_alive_timeout: float = setting(5.0,
+            "Seconds an HTTP/1 connection may sit idle between requests, or take to send a "
+            "request's headers, before serve closes it (1 to 60).")
+    body_read_timeout: float = setting(30.0,
+            "Seconds a request body may take to arrive (admin API, outcome ingest); a slower "
+            "one gets 408.")
+    max_connections: int = setting(4096,
+            "Connections each worker serves at once, idle keep-alive ones included; more wait "
+            "in the listen backlog. Each costs about 3 KiB idle, 19 KiB with a request head "
+            "pending.")
     # -- status pages (docs/status-page.md) -------------------------------------------------
     status_page_enabled: bool = setting(True,
             "Serve the HTML status pages (/, /models/{author}/{slug}, /providers).")

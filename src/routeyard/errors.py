@@ -11,7 +11,8 @@
     ├── KeyNotFound            no API key matches an id or prefix
     └── APIError               an HTTP error answered in the envelope
         ├── BadRequest (400), Unauthorized (401), PaymentRequired (402), Forbidden (403),
-        ├── NotFound (404), Conflict (409), PreconditionFailed (412), PayloadTooLarge (413)
+        ├── NotFound (404), RequestTimeout (408), Conflict (409), PreconditionFailed (412),
+        ├── PayloadTooLarge (413)
         └── TooManyRequests (429, with Retry-After)
 """
 
@@ -98,6 +99,13 @@ class NotFound(APIError):
     default_message = "Not Found"
 
 
+class RequestTimeout(APIError):
+    """408: the request body did not arrive within ``body_read_timeout``."""
+
+    status = 408
+    default_message = "Request Timeout"
+
+
 class Conflict(APIError):
     status = 409
     default_message = "Conflict"
@@ -130,7 +138,21 @@ _encoder = msgspec.json.Encoder()
 
 
 def error_body(code: int, message: str, metadata: dict[str, Any] | None = None) -> bytes:
-    """The OpenRouter error envelope; ``code`` equals the HTTP status."""
-    return _encoder.encode(
-        {"error": {"code": code, "message": message, "metadata": metadata}, "user_id": None}
-    )
+    """The OpenRouter error envelope; ``code`` equals the HTTP status. A string that UTF-8
+    cannot encode (a lone surrogate quoted from the request) is sent escaped."""
+    envelope = {"error": {"code": code, "message": message, "metadata": metadata}, "user_id": None}
+    try:
+        return _encoder.encode(envelope)
+    except UnicodeEncodeError:
+        return _encoder.encode(_encodable(envelope))
+
+
+def _encodable(value: Any) -> Any:
+    """``value`` with every string's unencodable characters as backslash escapes."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encodable(v) for v in value]
+    return value

@@ -15,6 +15,8 @@ import secrets
 
 import msgspec
 
+from routeyard.preferences import NONE, KeyPreferences
+
 KEY_PREFIX = "sk-ry-v1-"
 PREFIX_LENGTH = len(KEY_PREFIX) + 8
 SCOPES = ("read", "admin")
@@ -31,9 +33,12 @@ class KeyRecord(msgspec.Struct, frozen=True, kw_only=True):
     revoked_at: int | None = None
     spend_limit: str | None = None  # USD, exact decimal (docs/accounting.md)
     limit_reset: str | None = None  # daily, weekly, monthly; None: never
+    preferences: KeyPreferences = NONE  # routeyard.preferences: defaults of its requests
 
 
 MAX_VERIFIED = 4096  # keys remembered as verified per ring
+MAX_MISSING = 4096  # unknown keys remembered as looked up in vain, per ring
+KEY_LENGTH = len(KEY_PREFIX) + 64
 
 
 def generate_key() -> str:
@@ -57,6 +62,9 @@ class KeyRing:
         # ring is replaced whole when a key is created or revoked, and its cache with it.
         # Only active keys enter it, so its size is bounded by theirs (and capped anyway).
         self._verified: dict[str, KeyRecord] = {}
+        # Well-formed keys the database did not know either (see ``missing``); like
+        # ``_verified``, held in memory only.
+        self._missing: set[str] = set()
 
     def __len__(self) -> int:
         return len(self._by_prefix)
@@ -75,4 +83,23 @@ class KeyRing:
             if len(self._verified) < MAX_VERIFIED:
                 self._verified[key] = record
             return record
+        return None
+
+    def missing(self, key: str) -> bool:
+        """Whether ``key`` need not be looked up in the database: it is not of our form, or
+        was looked up in vain since this ring was made (a bounded negative cache against
+        guessing; a new key is never in it, since nobody held it before it was made)."""
+        return len(key) != KEY_LENGTH or not key.startswith(KEY_PREFIX) or key in self._missing
+
+    def learn(self, key: str, record: KeyRecord | None) -> KeyRecord | None:
+        """Take in the outcome of a database lookup of ``key``: the record of an active key
+        that matches it (added to this ring until the next one replaces it), or None."""
+        if (record is not None and record.revoked_at is None
+                and record.prefix == key_prefix(key)
+                and hmac.compare_digest(hash_key(key), record.key_hash)):
+            self._by_prefix[record.prefix] = record
+            return self.verify(key)
+        if len(self._missing) >= MAX_MISSING:
+            self._missing.clear()
+        self._missing.add(key)
         return None

@@ -22,8 +22,9 @@ class PriceError(ValueError):
 def parse_price(value: object) -> str:
     """Return ``value`` as a canonical-form price string, or raise :class:`PriceError`.
 
-    Accepts strings such as ``"0"``, ``"0.0000001179"``, ``"12.5"``. Integers are accepted
-    and turned into their decimal string. Floats, exponents, signs, ``NaN`` and anything
+    Accepts strings such as ``"0"``, ``"0.0000001179"``, ``"12.5"``: at most 30 digits before
+    and after the point, whichever door the value comes through. Integers (and Decimals) are
+    accepted and turned into their decimal string, by the same rule. Floats, exponents, signs, ``NaN`` and anything
     else are refused: a float may already have lost the exact value.
     """
     if isinstance(value, bool):
@@ -31,17 +32,19 @@ def parse_price(value: object) -> str:
     if isinstance(value, int):
         if value < 0:
             raise PriceError(f"price must not be negative, got {value}")
-        return str(value)
-    if isinstance(value, Decimal):
+        value = str(value)  # and then the string rule: at most 30 digits
+    elif isinstance(value, Decimal):
         if not value.is_finite() or value < 0:
             raise PriceError(f"price must be a finite non-negative decimal, got {value}")
-        return format_decimal(value)
+        value = format_decimal(value)
     if not isinstance(value, str):
         raise PriceError(f"expected a decimal string, got {type(value).__name__}")
     if value.startswith("-"):
         raise PriceError(f"price must not be negative, got {value!r}")
     if not _PRICE.fullmatch(value):
-        raise PriceError(f"not a plain decimal number: {value!r}")
+        shown = value if len(value) <= 80 else value[:77] + "..."
+        raise PriceError(f"not a plain decimal number of at most 30 digits before and after "
+                         f"the point: {shown!r}")
     return value
 
 

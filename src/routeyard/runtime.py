@@ -17,7 +17,7 @@ from routeyard.config import Settings
 from routeyard.errors import RouteyardError, StoreUnavailable
 from routeyard.health.minute import MinuteKey, MinuteRecord
 from routeyard.health.probes import run_round, summary
-from routeyard.keys import KeyRecord, KeyRing
+from routeyard.keys import KeyRecord, KeyRing, key_prefix
 from routeyard.metrics import metrics
 from routeyard.models import Catalog
 from routeyard.monitor.health import HealthService
@@ -156,6 +156,21 @@ class Runtime:
 
     def note_key_use(self, key_id: int) -> None:
         self._key_use[key_id] = int(time.time())
+
+    def look_up_key(self, key: str) -> KeyRecord | None:
+        """A key the key ring does not hold, looked up in the database before it is refused:
+        a key made a moment ago (``routeyard keys create``) works at once, before the next
+        refresh. Unknown keys are remembered by the ring (bounded), so guessing costs one
+        lookup per guess, and the failed-authentication throttle bounds the guesses. Not
+        while the database is unreachable."""
+        ring = self.keyring
+        if ring.missing(key) or self.stale_since is not None:
+            return None
+        try:
+            record = self.store.key_by_prefix(key_prefix(key))
+        except StoreUnavailable:
+            return None
+        return ring.learn(key, record)
 
     def stale_headers(self) -> dict[str, str] | None:
         if self.stale_since is None:

@@ -6,6 +6,7 @@ import os
 import tempfile
 
 from routeyard.config import Settings
+from routeyard.errors import ConfigError
 
 # Named here, not imported from routeyard.metrics: importing prometheus-client fixes its
 # storage (in memory, or files for several processes) by whether this variable is present,
@@ -16,9 +17,16 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 def serve(settings: Settings) -> None:
     """Serve until interrupted. Workers rebuild settings from the environment, so every
     resolved setting is exported as ROUTEYARD_* first."""
-    from granian.constants import Interfaces
+    from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
     from granian.log import LogLevels
     from granian.server import Server
+
+    keep_alive = float(settings.keep_alive_timeout)
+    if not 1 <= keep_alive <= 60:
+        raise ConfigError(f"ROUTEYARD_KEEP_ALIVE_TIMEOUT must be 1 to 60 seconds, got {keep_alive}")
+    if int(settings.max_connections) < 1:
+        raise ConfigError("ROUTEYARD_MAX_CONNECTIONS must be at least 1")
 
     for name, value in settings.as_dict().items():
         os.environ["ROUTEYARD_" + name.upper()] = str(value).lower() if isinstance(value, bool) else str(value)
@@ -36,5 +44,14 @@ def serve(settings: Settings) -> None:
         log_level=LogLevels(settings.log_level),
         log_access=False,
         websockets=False,
+        # HTTP/1.1 only: in "auto" mode Granian waits for a new connection's first bytes (to
+        # tell HTTP/2 from HTTP/1) with no timeout, so a silent socket was never closed.
+        http=HTTPModes.http1,
+        # Granian's HTTP/1 header read timeout runs from the end of one request until the
+        # next one's headers are in: it closes idle keep-alive connections and slow heads.
+        http1_settings=HTTP1Settings(header_read_timeout=int(keep_alive * 1000)),
+        # Connections served at once per worker (Granian's default, 1024, let a thousand
+        # idle sockets lock everyone out).
+        backpressure=int(settings.max_connections),
     )
     server.serve()

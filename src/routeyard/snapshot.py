@@ -28,11 +28,13 @@ class Body:
     body, so that the request path builds none.
     """
 
-    __slots__ = ("_gzipped", "data", "etag", "headers")
+    __slots__ = ("_gzipped", "data", "etag", "gzip_etag", "headers")
 
     def __init__(self, data: bytes) -> None:
         self.data = data
-        self.etag = '"' + hashlib.blake2b(data, digest_size=12).hexdigest() + '"'
+        digest = hashlib.blake2b(data, digest_size=12).hexdigest()
+        self.etag = f'"{digest}"'
+        self.gzip_etag = f'"{digest}-gzip"'  # the gzip form is other bytes: its own ETag
         self._gzipped: bytes | None = None
         self.headers: dict[tuple[str, str], list[tuple[bytes, bytes]]] = {}
 

@@ -172,9 +172,10 @@ def test_completion_probe_measures_ttft_and_decoding_speed(url: str) -> None:
     assert outcome.result is Result.SUCCESS and outcome.http_status == 200
     assert outcome.ttft_ms is not None and 150 <= outcome.ttft_ms < 150 + 250
     assert outcome.output_tokens == 16  # from the final usage
-    # 16 tokens at 100/s: 15 intervals of 10 ms after the first token.
-    assert outcome.generation_ms is not None and 140 <= outcome.generation_ms < 140 + 250
-    assert outcome.throughput is not None and 40 < outcome.throughput < 120
+    # 16 tokens at 100/s: 15 intervals of 10 ms after the first token. A late first read on
+    # a loaded machine takes the first tokens together, so the measured span may be shorter.
+    assert outcome.generation_ms is not None and 90 <= outcome.generation_ms < 140 + 250
+    assert outcome.throughput is not None and 40 < outcome.throughput < 180
 
 
 def test_completion_probe_honours_max_tokens(url: str) -> None:

@@ -311,3 +311,11 @@ def test_pages_can_be_turned_off(database_url: str) -> None:
             r = site.client.get(path)
             assert r.status_code == 404 and r.json()["error"]["code"] == 404
         assert site.client.get("/healthz").status_code == 200
+
+
+def test_model_description_markdown_is_rendered_safely(site: Site) -> None:
+    html = site.page("/models/anthropic/claude-3.7-sonnet")
+    assert ('<a href="https://www.anthropic.com/news/claude-3-7-sonnet" '
+            'rel="nofollow noopener noreferrer">blog post here</a>') in html
+    assert "[blog post here](" not in html
+    assert html.count('<div class="description"><p>') == 1

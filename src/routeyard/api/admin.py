@@ -14,12 +14,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import math
-import re
 from collections.abc import Awaitable, Callable
-from decimal import Decimal
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import msgspec
 from starlette.requests import Request
@@ -29,7 +25,6 @@ from starlette.routing import Route
 from routeyard.api.deps import (
     bad_body,
     json_body,
-    json_kind,
     no_content,
     ok,
     require_admin,
@@ -43,11 +38,8 @@ from routeyard.errors import (
     PreconditionFailed,
 )
 from routeyard.models import Catalog, Endpoint, Model, Provider
-from routeyard.prices import format_decimal
 
 T = TypeVar("T")
-_DECIMAL = re.compile(r"-?[0-9]{1,30}(\.[0-9]{1,30})?")
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -91,63 +83,15 @@ def _keep_identity(merged: dict[str, Any], field: str, current: str, what: str) 
     # a value of the wrong type is left for validation to report
 
 
-# Rules the shared schema (routeyard.catalog.schema) does not apply yet; they belong there.
-# Without the first, a model's default_parameters that are not numbers make every process
-# fail to build its snapshot (wire.model() reads them as Decimal).
-
-
-def _default_parameters(c: Checker, body: dict[str, Any]) -> dict[str, Any]:
-    """``body`` with ``default_parameters`` as decimal strings (numbers or decimal strings in;
-    null values dropped, as the OpenRouter importer does)."""
-    raw = body.get("default_parameters")
-    if not isinstance(raw, dict):
-        return body  # absent, null, or a wrong type the schema reports
-    params: dict[str, str] = {}
-    for key, value in raw.items():
-        where = f"body.default_parameters.{key}"
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            c.fail(where, f"expected a number, got {json_kind(value)}")
-        elif isinstance(value, float) and not math.isfinite(value):
-            c.fail(where, f"expected a finite number, got {value}")
-        elif isinstance(value, str) and not _DECIMAL.fullmatch(value):
-            c.fail(where, f"expected a number or a decimal string, got {value!r}")
-        else:
-            params[key] = (format_decimal(Decimal(repr(value))) if isinstance(value, float)
-                           else str(value))
-    return {**body, "default_parameters": params or None}
-
-
-def _provider_secrets(c: Checker, body: dict[str, Any]) -> None:
-    """Keep credentials out of the catalog: it is served, exported and logged."""
-    env = body.get("api_key_env")
-    if isinstance(env, str) and not _ENV_NAME.fullmatch(env):
-        c.fail("body.api_key_env", "expected the NAME of an environment variable "
-               "(letters, digits, _), not a key")
-    for key in ("privacy_policy_url", "terms_of_service_url", "status_page_url", "base_url"):
-        url = body.get(key)
-        if isinstance(url, str):
-            try:
-                has_credentials = "@" in urlsplit(url).netloc
-            except ValueError:
-                continue  # the schema reports a malformed URL
-            if has_credentials:
-                c.fail(f"body.{key}", "must not contain credentials; name the key's "
-                       "environment variable in api_key_env")
-
-
 def _check_provider(body: dict[str, Any]) -> Provider:
     def build(c: Checker) -> Provider | None:
-        provider = check_provider(c, body, "body")
-        _provider_secrets(c, body)
-        return provider
+        return check_provider(c, body, "body")
     return _validated(build)
 
 
 def _check_model(body: dict[str, Any], known: list[str]) -> Model:
     def build(c: Checker) -> Model | None:
-        model = check_model(c, _default_parameters(c, body), "body")
+        model = check_model(c, body, "body")
         if model is not None:
             for i, e in enumerate(model.endpoints):
                 if e.provider not in known:

@@ -40,6 +40,8 @@ def check_caller(rt: Runtime, authorization: str | None, client: tuple[str, int]
     address = _address_not_blocked(rt, client)
     record = rt.keyring.verify(token)
     if record is None:
+        record = rt.look_up_key(token)
+    if record is None:
         failure = rt.limiter.failed(address)
         if failure is not None and not failure.allowed:
             raise _too_many_failures(failure.retry_after)

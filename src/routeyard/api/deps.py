@@ -9,18 +9,20 @@ and rendered in OpenRouter's envelope (``{"error": {"code", "message", "metadata
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import re
 from typing import Any
 
 import msgspec
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from routeyard.accesslog import fields_of
 from routeyard.api.auth import check_caller
 from routeyard.api.http import JSON
-from routeyard.errors import BadRequest, Forbidden, PayloadTooLarge
+from routeyard.errors import BadRequest, Forbidden, PayloadTooLarge, RequestTimeout
 from routeyard.keys import KeyRecord
 from routeyard.runtime import Runtime
 
@@ -29,6 +31,8 @@ NO_STORE = {"cache-control": "no-store"}
 # Quick pre-check of the raw body for the only JSON escapes that decode to strings no database
 # can store (NUL; a lone UTF-16 surrogate). A body without them needs no walk.
 _SUSPECT_ESCAPE = re.compile(rb"\\u(0000|[dD][89a-fA-F])")
+MAX_DEPTH = 32  # levels of objects and arrays in an admin body (the catalog's shapes need 5)
+log = logging.getLogger("routeyard")
 
 
 # -- the caller ------------------------------------------------------------------------
@@ -77,40 +81,66 @@ def bad_body(problems: list[tuple[str, str]]) -> BadRequest:
 def _join(path: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
+    # A key that cannot be encoded (a lone surrogate) is shown escaped: the path is sent back.
+    key = key.encode("utf-8", "backslashreplace").decode("utf-8")
     return f"{path}.{key}" if path else key
 
 
 def _unstorable(value: Any, path: str, out: list[tuple[str, str]]) -> None:
     """Collect strings (keys included) holding a NUL or a lone surrogate: PostgreSQL refuses
-    the one, UTF-8 cannot encode the other."""
+    the one, UTF-8 cannot encode the other. Iterative: ``value`` may be deeply nested."""
     def check(text: str, where: str) -> None:
         if "\x00" in text:
             out.append((where, "contains a NUL character"))
         elif any("\ud800" <= ch <= "\udfff" for ch in text):
             out.append((where, "contains an unpaired surrogate (invalid Unicode)"))
 
-    if isinstance(value, str):
-        check(value, path)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            check(key, _join(path, key))
-            _unstorable(item, _join(path, key), out)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            _unstorable(item, _join(path, i), out)
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, str):
+            check(item, where)
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                check(key, _join(where, key))
+                stack.append((child, _join(where, key)))
+        elif isinstance(item, list):
+            stack.extend((child, _join(where, i)) for i, child in enumerate(item))
+
+
+def _too_deep(value: Any, max_depth: int) -> bool:
+    """Whether ``value`` nests objects and arrays more than ``max_depth`` levels (iterative)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > max_depth:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children
+                         if isinstance(child, dict | list))
+    return False
+
+
+class ClientGone(BadRequest):
+    """The client went away before its body was whole (disconnected, or broken chunked
+    framing): nothing to answer, so no error is logged, only an info line."""
 
 
 async def json_body(request: Request, limit: int | None = None) -> dict[str, Any]:
     """The request body as a JSON object: 413 past ``limit`` bytes (by default the setting
-    ``max_admin_body_bytes``), 400 when it is not JSON, not an object, or holds strings no
-    database can store."""
+    ``max_admin_body_bytes``), 400 when it is not JSON, not an object, nested more than
+    :data:`MAX_DEPTH` levels (the catalog's shapes need five; the checks that walk a body must
+    never run out of stack), or holds strings no database can store."""
     if limit is None:
         limit = runtime(request).settings.max_admin_body_bytes
-    return decode_object(await read_body(request, limit))
+    return decode_object(await read_body(request, limit), max_depth=MAX_DEPTH)
 
 
 async def read_body(request: Request, limit: int) -> bytearray:
-    """The raw request body: 413 past ``limit`` bytes (checked on Content-Length first)."""
+    """The raw request body: 413 past ``limit`` bytes (checked on Content-Length first), 408
+    when it takes longer than the setting ``body_read_timeout``, and a quiet 400
+    (:class:`ClientGone`) when the client leaves before it is whole."""
     length = request.headers.get("content-length")
     if length is not None:
         if not length.isdigit():
@@ -118,18 +148,32 @@ async def read_body(request: Request, limit: int) -> bytearray:
         if int(length) > limit:
             raise PayloadTooLarge(f"Request body too large: at most {limit} bytes")
     data = bytearray()
-    async for chunk in request.stream():
-        data.extend(chunk)
-        if len(data) > limit:
-            raise PayloadTooLarge(f"Request body too large: at most {limit} bytes")
+    seconds = runtime(request).settings.body_read_timeout
+    try:
+        async with asyncio.timeout(seconds):
+            async for chunk in request.stream():
+                data.extend(chunk)
+                if len(data) > limit:
+                    raise PayloadTooLarge(f"Request body too large: at most {limit} bytes")
+    except TimeoutError:
+        raise RequestTimeout(f"Request body not received within {seconds:g} s") from None
+    except ClientDisconnect:
+        log.info("client went away before sending its whole body (%d bytes received)",
+                 len(data), extra={"request_id": request.scope.get("state", {}).get("request_id")})
+        raise ClientGone("The request body is incomplete: the client disconnected or its "
+                         "chunked framing is broken") from None
     return data
 
 
-def decode_object(data: bytes | bytearray) -> dict[str, Any]:
-    """:func:`json_body`'s checks of a body read whole (pure: callable from a thread)."""
+def decode_object(data: bytes | bytearray, max_depth: int | None = None) -> dict[str, Any]:
+    """:func:`json_body`'s checks of a body read whole (pure: callable from a thread).
+    ``max_depth``: refuse deeper nesting (outcome batches are read field by field, never
+    walked recursively, and need no limit)."""
     body = _decode_json(data)
     if not isinstance(body, dict):
         raise BadRequest(f"Request body must be a JSON object, got {json_kind(body)}")
+    if max_depth is not None and _too_deep(body, max_depth):
+        raise BadRequest(f"Request body is nested too deeply: at most {max_depth} levels")
     if _SUSPECT_ESCAPE.search(data):
         problems: list[tuple[str, str]] = []
         _unstorable(body, "", problems)

@@ -25,11 +25,11 @@ from routeyard import ids
 from routeyard.accesslog import fields_of
 from routeyard.api.auth import check_caller, check_known
 from routeyard.api.deps import authenticate, runtime
-from routeyard.api.http import Header, api_error_parts, prepare, send_body
+from routeyard.api.http import PRIVATE_CACHE_CONTROL, Header, api_error_parts, prepare, send_body
 from routeyard.errors import APIError, BadRequest, NotFound
 from routeyard.keys import KeyRecord
 from routeyard.runtime import Runtime
-from routeyard.snapshot import Body, Snapshot
+from routeyard.snapshot import Body, ModelEntry, Snapshot, encode
 
 ENDPOINTS = "/api/v1/models/{author}/{slug}/endpoints"
 MODELS = "/api/v1/models"
@@ -43,13 +43,17 @@ def discovery(rt: Runtime, model_id: str | None, key: KeyRecord | None,
               if_none_match: str | None, accept_encoding: str | None, cache_control: str
               ) -> Answer:
     """The answer to a GET of one model's endpoints (``model_id``) or of the whole model
-    list (None) for the caller's key (from :func:`check_caller`). Raises
-    :class:`APIError` (400, 404). The header list is shared: copy it before changing it.
-    (Positional arguments: this runs on every request.)"""
+    list (None) for the caller's key (from :func:`check_caller`). ``cache_control`` is for
+    answers that are the same for every caller (the model list where discovery is public);
+    the others are private. Raises :class:`APIError` (400, 404). The header list is shared:
+    copy it before changing it. (Positional arguments: this runs on every request.)"""
     snapshot = rt.snapshot
     if model_id is None:
         body = snapshot.models_body
+        if not rt.settings.public_discovery:
+            cache_control = PRIVATE_CACHE_CONTROL
     else:
+        cache_control = PRIVATE_CACHE_CONTROL  # keyed and anonymous bodies differ
         entry = snapshot.lookup(model_id)
         if entry is None:  # catalog ids are valid ids: only a miss needs the check
             if not ids.is_model_id(model_id):
@@ -186,9 +190,18 @@ class DiscoveryRoute:
 # -- the Starlette routes ------------------------------------------------------------
 
 
-def _send(request: Request, body: Body) -> Response:
+def cache_control(rt: Runtime, *, per_key: bool = False) -> str:
+    """Cache-Control of a discovery answer: the setting where discovery is public and the
+    answer is the same for every caller, else private (docs/api.md, "Caching")."""
+    if per_key or not rt.settings.public_discovery:
+        return PRIVATE_CACHE_CONTROL
+    return str(rt.settings.cache_control)
+
+
+def send(request: Request, body: Body, *, per_key: bool = False) -> Response:
+    """``body`` with the discovery API's caching (:func:`cache_control`)."""
     rt = runtime(request)
-    return send_body(request, body, cache_control=rt.settings.cache_control,
+    return send_body(request, body, cache_control=cache_control(rt, per_key=per_key),
                      extra=rt.stale_headers())
 
 
@@ -205,43 +218,59 @@ def _int_param(request: Request, name: str, default: int | None) -> int | None:
     return int(raw)
 
 
-async def list_models(request: Request) -> Response:
-    authenticate(request, allow_public=True)
-    snapshot: Snapshot = runtime(request).snapshot
+def _filtered(request: Request, entries: list[ModelEntry]) -> list[ModelEntry]:
+    """The listed models that pass the request's ``supported_parameters`` (all of them) and
+    ``output_modalities`` (any of them; ``all``: no filter) filters."""
     params = _csv(request.query_params.get("supported_parameters"))
     outputs = _csv(request.query_params.get("output_modalities"))
-    offset = _int_param(request, "offset", 0) or 0
-    limit = _int_param(request, "limit", None)
-    if not params and not outputs and offset == 0 and (limit is None or limit >= len(snapshot.listed)):
-        return _send(request, snapshot.models_body)
-    entries = snapshot.listed
     if params:
         wanted = frozenset(params)
         entries = [e for e in entries if wanted <= e.parameters]
     if outputs and outputs != ["all"]:
         wanted_out = frozenset(outputs)
         entries = [e for e in entries if wanted_out & e.output_modalities]
-    total = len(entries)
+    return entries
+
+
+def models_answer(request: Request, entries: list[ModelEntry], *, per_key: bool = False
+                  ) -> Response:
+    """A /models-shaped answer of ``entries`` after the request's filters and page."""
+    offset = _int_param(request, "offset", 0) or 0
+    limit = _int_param(request, "limit", None)
+    chosen = _filtered(request, entries)
+    if chosen is runtime(request).snapshot.listed and offset == 0 and limit is None:
+        return send(request, runtime(request).snapshot.models_body, per_key=per_key)
+    total = len(chosen)
     if limit is not None:
-        limit = min(max(limit, 1), MAX_LIMIT)
-        page = entries[offset:offset + limit]
+        limit = min(limit, MAX_LIMIT)
+        page = chosen[offset:offset + limit]
         next_link = None
-        if offset + limit < total:
+        if limit and offset + limit < total:
             query = request.url.include_query_params(offset=offset + limit, limit=limit)
             next_link = f"{query.path}?{query.query}"
     else:
-        page, next_link = entries[offset:], None
-    return _send(request, Snapshot.models_page(page, total=total, next_link=next_link))
+        page, next_link = chosen[offset:], None
+    return send(request, Snapshot.models_page(page, total=total, next_link=next_link),
+                per_key=per_key)
+
+
+async def list_models(request: Request) -> Response:
+    authenticate(request, allow_public=True)
+    return models_answer(request, runtime(request).snapshot.listed)
 
 
 async def count_models(request: Request) -> Response:
     authenticate(request, allow_public=True)
-    return _send(request, runtime(request).snapshot.count_body)
+    snapshot = runtime(request).snapshot
+    chosen = _filtered(request, snapshot.listed)
+    if chosen is snapshot.listed:
+        return send(request, snapshot.count_body)
+    return send(request, Body(encode({"data": {"count": len(chosen)}})))
 
 
 async def list_providers(request: Request) -> Response:
     authenticate(request, allow_public=True)
-    return _send(request, runtime(request).snapshot.providers_body)
+    return send(request, runtime(request).snapshot.providers_body)
 
 
 routes = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from starlette.requests import Request
@@ -11,6 +12,12 @@ from routeyard.errors import APIError, error_body
 from routeyard.snapshot import Body
 
 JSON = "application/json"
+# What a browser script may read of our answers (docs/api.md, "CORS").
+EXPOSE_HEADERS = ("ETag, Retry-After, X-Request-Id, X-RateLimit-Limit, X-RateLimit-Remaining, "
+                  "X-RateLimit-Reset, X-Routeyard-Stale")
+# Answers that depend on the caller's key: never stored by a shared cache, revalidated by a
+# browser at every use (docs/api.md, "Caching").
+PRIVATE_CACHE_CONTROL = "private, no-cache"
 CORS_HEADERS = {
     "access-control-allow-origin": "*",
     "access-control-allow-methods": "GET, HEAD, OPTIONS",
@@ -18,6 +25,20 @@ CORS_HEADERS = {
                                     "X-OpenRouter-Title, X-OpenRouter-Categories",
     "access-control-max-age": "86400",
 }
+# A header-name list as browsers send it in Access-Control-Request-Headers.
+_HEADER_LIST = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+(?:[ \t]*,[ \t]*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*")
+
+
+def preflight_headers(requested: str | None) -> dict[str, str]:
+    """The headers of a CORS preflight answer: every request header the browser asks for is
+    allowed (discovery is read-only and keyed by Authorization alone), else our fixed list."""
+    headers = dict(CORS_HEADERS)
+    if requested is not None:
+        requested = requested.strip()
+        if requested and len(requested) <= 4096 and _HEADER_LIST.fullmatch(requested):
+            headers["access-control-allow-headers"] = requested
+    headers["vary"] = "Access-Control-Request-Headers"
+    return headers
 
 
 def _etag_matches(header: str, etag: str) -> bool:
@@ -43,9 +64,12 @@ def _accepts_gzip(header: str) -> bool:
 
 
 Header = tuple[bytes, bytes]
-PLAIN, GZIP, NOT_MODIFIED = "plain", "gzip", "304"  # the answers a body is sent in
-_VARY = (b"vary", b"Accept-Encoding")
+# The answers a body is sent in: its two representations, and 304 for each.
+PLAIN, GZIP, NOT_MODIFIED, NOT_MODIFIED_GZIP = "plain", "gzip", "304", "304-gzip"
+_VARY_PUBLIC = "Accept-Encoding"
+_VARY_PRIVATE = "Authorization, Accept-Encoding"
 _ANY_ORIGIN = (b"access-control-allow-origin", b"*")
+_EXPOSE = (b"access-control-expose-headers", EXPOSE_HEADERS.encode("latin-1"))
 _CONTENT_TYPE = (b"content-type", JSON.encode())
 _GZIPPED = (b"content-encoding", b"gzip")
 
@@ -59,15 +83,16 @@ def _body_headers(body: Body, data: bytes, variant: str, cache_control: str,
         cached = body.headers.get(key)
         if cached is not None:
             return cached
-        headers = [(b"cache-control", cache_control.encode("latin-1")),
-                   (b"etag", body.etag.encode("latin-1")), _VARY, _ANY_ORIGIN]
-    else:
-        named = {"cache-control": cache_control, "etag": body.etag, "vary": "Accept-Encoding",
-                 "access-control-allow-origin": "*", **extra}
-        headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in named.items()]
+    gzipped = variant in (GZIP, NOT_MODIFIED_GZIP)
+    named = {"cache-control": cache_control,
+             "etag": body.gzip_etag if gzipped else body.etag,
+             "vary": _VARY_PRIVATE if cache_control == PRIVATE_CACHE_CONTROL else _VARY_PUBLIC,
+             "access-control-allow-origin": "*", **(extra or {})}
+    headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in named.items()]
+    headers.append(_EXPOSE)
     if variant == GZIP:
         headers.append(_GZIPPED)
-    if variant != NOT_MODIFIED:
+    if variant in (PLAIN, GZIP):
         headers += [(b"content-length", str(len(data)).encode("latin-1")), _CONTENT_TYPE]
     if extra is None:
         body.headers[key] = headers
@@ -77,17 +102,20 @@ def _body_headers(body: Body, data: bytes, variant: str, cache_control: str,
 def prepare(body: Body, *, if_none_match: str | None, accept_encoding: str | None,
             cache_control: str, extra: dict[str, str] | None = None
             ) -> tuple[int, list[Header], bytes]:
-    """(status, headers, data) answering a GET of ``body``: 304 when ``if_none_match``
-    holds its ETag, the gzip form when ``accept_encoding`` takes gzip, else the body.
+    """(status, headers, data) answering a GET of ``body``: the gzip form when
+    ``accept_encoding`` takes gzip, else the body; 304 when ``if_none_match`` holds the
+    ETag of the form chosen (each form has its own ETag: they are different bytes).
 
     The header list may be shared between answers: copy it before changing it.
     """
-    if if_none_match is not None and _etag_matches(if_none_match, body.etag):
-        return 304, _body_headers(body, b"", NOT_MODIFIED, cache_control, extra), b""
     if accept_encoding and _accepts_gzip(accept_encoding):
         gz = body.gzipped
         if gz is not None:
+            if if_none_match is not None and _etag_matches(if_none_match, body.gzip_etag):
+                return 304, _body_headers(body, b"", NOT_MODIFIED_GZIP, cache_control, extra), b""
             return 200, _body_headers(body, gz, GZIP, cache_control, extra), gz
+    if if_none_match is not None and _etag_matches(if_none_match, body.etag):
+        return 304, _body_headers(body, b"", NOT_MODIFIED, cache_control, extra), b""
     return 200, _body_headers(body, body.data, PLAIN, cache_control, extra), body.data
 
 
@@ -108,7 +136,8 @@ def error_parts(status: int, message: str, metadata: dict[str, Any] | None = Non
     """(status, headers, body) of an error in the envelope: what :func:`error_response`
     sends, for the raw ASGI hot path."""
     body = error_body(status, message, metadata)
-    out = {"access-control-allow-origin": "*", "cache-control": "no-store"}
+    out = {"access-control-allow-origin": "*", "access-control-expose-headers": EXPOSE_HEADERS,
+           "cache-control": "no-store"}
     if headers:
         out.update(headers)
     raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in out.items()]

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from routeyard import ids
 from routeyard.errors import CatalogError
@@ -27,10 +28,12 @@ from routeyard.models import (
     Provider,
     ToolChoice,
 )
-from routeyard.prices import PriceError, parse_fraction, parse_price
+from routeyard.prices import PriceError, format_decimal, parse_fraction, parse_price
 
 T = TypeVar("T")
 _SIGNED_DECIMAL = re.compile(r"-?[0-9]{1,30}(\.[0-9]{1,30})?")
+_ENV_NAME = re.compile(r"[A-Za-z0-9_]+")  # models.dev names some with a leading digit
+URL_KEYS = ("privacy_policy_url", "terms_of_service_url", "status_page_url", "base_url")
 
 PROVIDER_KEYS = {
     "slug", "name", "privacy_policy_url", "terms_of_service_url", "status_page_url",
@@ -93,11 +96,24 @@ class Checker:
             return default
         return value
 
+    def storable(self, text: str, where: str) -> bool:
+        """False (and a problem) for a string no database can store the same way: a NUL
+        (PostgreSQL refuses it, SQLite keeps it) or a lone surrogate (not UTF-8)."""
+        if "\x00" in text:
+            self.fail(where, "contains a NUL character")
+            return False
+        if any("\ud800" <= ch <= "\udfff" for ch in text):
+            self.fail(where, "contains an unpaired surrogate (invalid Unicode)")
+            return False
+        return True
+
     def text(self, data: dict[str, Any], key: str, path: str, *, required: bool = False,
              max_length: int = 100_000) -> str | None:
         value = self.get(data, key, path, str, required=required)
         if value is not None and len(value) > max_length:
             self.fail(f"{path}.{key}", f"longer than {max_length} characters")
+            return None
+        if value is not None and not self.storable(value, f"{path}.{key}"):
             return None
         return value  # type: ignore[no-any-return]
 
@@ -120,7 +136,7 @@ class Checker:
         for i, item in enumerate(value):
             if not isinstance(item, str):
                 self.fail(f"{path}.{key}[{i}]", f"expected string, got {type(item).__name__}")
-            else:
+            elif self.storable(item, f"{path}.{key}[{i}]"):
                 out.append(item)
         return tuple(out)
 
@@ -179,17 +195,31 @@ def check_provider(c: Checker, data: dict[str, Any], path: str) -> Provider | No
         slug = None
     if slug is None or name is None:
         return None
-    urls = {k: c.text(data, k, path, max_length=2048) for k in
-            ("privacy_policy_url", "terms_of_service_url", "status_page_url", "base_url")}
+    urls = {k: c.text(data, k, path, max_length=2048) for k in URL_KEYS}
     for key, url in urls.items():
         if url is not None and not url.startswith(("https://", "http://")):
             c.fail(f"{path}.{key}", f"expected an http(s) URL, got {url!r}")
+        elif url is not None and _has_credentials(url):
+            # Keep credentials out of the catalog: it is served, exported and logged.
+            c.fail(f"{path}.{key}", "must not contain credentials; name the key's "
+                   "environment variable in api_key_env")
+    env = c.text(data, "api_key_env", path, max_length=128)
+    if env is not None and not _ENV_NAME.fullmatch(env):
+        c.fail(f"{path}.api_key_env", "expected the NAME of an environment variable "
+               "(letters, digits, _), not a key")
     return Provider(
         slug=slug, name=name, **urls,
-        api_key_env=c.text(data, "api_key_env", path, max_length=128),
+        api_key_env=env,
         probe_completion=c.flag(data, "probe_completion", path),
         data_policy=check_data_policy(c, data, path),
     )
+
+
+def _has_credentials(url: str) -> bool:
+    try:
+        return "@" in urlsplit(url).netloc
+    except ValueError:
+        return True  # not a URL urlsplit can read: refuse rather than guess
 
 
 def check_pricing(c: Checker, data: Any, path: str) -> Pricing | None:
@@ -243,6 +273,9 @@ def check_endpoint(c: Checker, data: dict[str, Any], path: str) -> Endpoint | No
                for v in native.values()):
         c.fail(f"{path}.native_tools", "expected a table of tables of strings, each with a type")
         native = {}
+    elif not all(c.storable(text, f"{path}.native_tools.{name}") for name, tool in native.items()
+                 for text in (name, *tool, *tool.values())):
+        native = {}
     context_length = c.count(data, "context_length", path, required=True, positive=True)
     pricing = check_pricing(c, data.get("pricing"), f"{path}.pricing")
     if provider is None or tag is None or context_length is None or pricing is None:
@@ -265,6 +298,47 @@ def check_endpoint(c: Checker, data: dict[str, Any], path: str) -> Endpoint | No
     )
 
 
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    return {bool: "a boolean", int: "a number", float: "a number", str: "a string",
+            list: "an array", dict: "an object"}.get(type(value), type(value).__name__)
+
+
+def _default_parameters(c: Checker, raw: dict[str, Any], path: str) -> dict[str, str] | None:
+    """Numbers or decimal strings, kept as decimal strings (the listing serves them as JSON
+    numbers); null values are dropped (OpenRouter's data has them), floats are written in
+    plain decimals, and every value obeys the decimal string rule (at most 30 digits)."""
+    checked: dict[str, str] = {}
+    for key, value in raw.items():
+        where = f"{path}.{key}"
+        if not c.storable(str(key), where):
+            continue
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+            c.fail(where, f"expected a number, got {_kind(value)}")
+            continue
+        if isinstance(value, float | Decimal) and not (math.isfinite(value)
+                                                       and decimal_in_range(value)):
+            c.fail(where, f"expected a finite number, got {value}"[:200])
+            continue
+        if isinstance(value, str):
+            if not _SIGNED_DECIMAL.fullmatch(value):
+                c.fail(where, f"expected a number or a decimal string, got {value!r}"[:200])
+                continue
+            text = value
+        else:
+            text = (format_decimal(Decimal(repr(value))) if isinstance(value, float)
+                    else format_decimal(value) if isinstance(value, Decimal) else str(value))
+            if not _SIGNED_DECIMAL.fullmatch(text):
+                c.fail(where, "expected at most 30 digits before and after the point, got "
+                       f"{text[:40]}...")
+                continue
+        checked[str(key)] = text
+    return checked or None
+
+
 def check_model(c: Checker, data: dict[str, Any], path: str) -> Model | None:
     c.unknown_keys(data, MODEL_KEYS, path)
     model_id = c.text(data, "id", path, required=True, max_length=ids.MAX_ID_LENGTH)
@@ -275,19 +349,8 @@ def check_model(c: Checker, data: dict[str, Any], path: str) -> Model | None:
     created = c.count(data, "created", path, required=True)
     default_parameters = c.get(data, "default_parameters", path, dict)
     if default_parameters is not None:
-        checked: dict[str, str] = {}
-        for key, value in default_parameters.items():
-            # Numbers or decimal strings only: the listing serves them as JSON numbers.
-            text = None
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                text = repr(value) if math.isfinite(value) else None
-            elif isinstance(value, str) and _SIGNED_DECIMAL.fullmatch(value):
-                text = value
-            if text is None:
-                c.fail(f"{path}.default_parameters.{key}", f"expected a number, got {value!r}"[:200])
-            else:
-                checked[str(key)] = text
-        default_parameters = checked
+        default_parameters = _default_parameters(c, default_parameters,
+                                                 f"{path}.default_parameters")
     eps: list[Endpoint] = []
     tags: set[str] = set()
     for epath, item in _each(c, data.get("endpoints"), f"{path}.endpoints"):

@@ -29,6 +29,8 @@ from routeyard.errors import Conflict, SchemaOutOfDate, StoreError, StoreUnavail
 from routeyard.health.minute import MinuteKey, MinuteRecord
 from routeyard.keys import KeyRecord, generate_key, hash_key, key_prefix
 from routeyard.models import Catalog, Endpoint, Model, Provider
+from routeyard.preferences import NONE as NO_PREFERENCES
+from routeyard.preferences import KeyPreferences
 from routeyard.store import accounting as store_accounting
 from routeyard.store import catalog as store_catalog
 from routeyard.store import health as store_health
@@ -335,16 +337,18 @@ class Store:
     # -- keys --------------------------------------------------------------------------
 
     def create_key(self, name: str, scope: str, *, limit: Decimal | None = None,
-                   limit_reset: str | None = None) -> tuple[str, KeyRecord]:
+                   limit_reset: str | None = None, prefs: KeyPreferences = NO_PREFERENCES
+                   ) -> tuple[str, KeyRecord]:
         """A new key and its record; the key itself is returned once and never stored."""
         key = generate_key()
         with self.transaction() as conn:
             record = store_keys.insert_key(
                 conn, name=name, prefix=key_prefix(key), key_hash=hash_key(key), scope=scope,
-                now=now(),
+                now=now(), prefs=prefs,
             )
             if limit is not None or limit_reset is not None:
                 store_accounting.set_limit(conn, record.id, limit, limit_reset)
+            if limit is not None or limit_reset is not None or prefs != NO_PREFERENCES:
                 record = store_keys.find_key(conn, str(record.id))
             self.bump(conn, "keys")
         return key, record
@@ -365,6 +369,21 @@ class Store:
     def list_keys(self) -> list[KeyRecord]:
         with self.connect() as conn:
             return store_keys.list_keys(conn)
+
+    def update_key_preferences(self, id_or_prefix: str,
+                               change: Callable[[KeyPreferences], KeyPreferences]) -> KeyRecord:
+        """Replace a key's preferences by ``change(current)``, read and written in one
+        transaction; every process serves them within its refresh interval."""
+        with self.transaction() as conn:
+            record = store_keys.find_key(conn, id_or_prefix, for_update=True)
+            store_keys.set_preferences(conn, record.id, change(record.preferences))
+            self.bump(conn, "keys")
+            return store_keys.find_key(conn, str(record.id))
+
+    def key_by_prefix(self, prefix: str) -> KeyRecord | None:
+        """The record (active or revoked) whose prefix is ``prefix``, or None."""
+        with self.connect() as conn:
+            return store_keys.key_by_prefix(conn, prefix)
 
     def revoke_key(self, id_or_prefix: str) -> KeyRecord:
         with self.transaction() as conn:

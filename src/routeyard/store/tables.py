@@ -112,6 +112,7 @@ api_keys = sa.Table(
     # Spend limit in USD (exact decimal string; null: none) and how it resets.
     sa.Column("spend_limit", sa.String(64)),
     sa.Column("limit_reset", sa.String(16)),
+    sa.Column("preferences", sa.Text),  # JSON of preferences.KeyPreferences; NULL: none
 )
 
 # One row per endpoint, minute and writing process: a flush replaces its own row, so a

@@ -32,7 +32,7 @@ from routeyard.health.window import UNMEASURED, LiveStats, effective_status
 from routeyard.models import Endpoint, Model, Provider
 from routeyard.runtime import Runtime
 from routeyard.snapshot import Body, Snapshot
-from routeyard.web import bars
+from routeyard.web import bars, markdown
 from routeyard.web import format as fmt
 from routeyard.web.listing import SORTS, Listing, Query, select
 
@@ -63,6 +63,7 @@ def _environment() -> jinja2.Environment:
     env.filters.update(
         integer=fmt.integer, tokens=fmt.tokens, date=_date, urlpath=_path,
         model_url=lambda model_id: "/models/" + _path(model_id),
+        markdown=markdown.render,
     )
     return env
 
