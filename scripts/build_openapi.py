@@ -1064,6 +1064,141 @@ def outcomes_paths() -> Json:
     }
 
 
+def router_schemas() -> Json:
+    """The chat request's routing fields (routeyard.router.preferences) and the answers of
+    the router's two routes. Only what routeyard reads is described; any other OpenAI
+    parameter passes through to the provider."""
+    slugs = {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 255}}
+    price = {"anyOf": [{"type": "number", "minimum": 0},
+                       {"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?$"}]}
+    attempt = obj({"provider": {"type": "string"}, "provider_name": {"type": "string"},
+                   "model": {"type": "string"}, "tag": {"type": "string"},
+                   "status": {"type": ["integer", "null"]}, "reason": {"type": "string"}})
+    return {
+        "ProviderPreferences": {
+            "type": "object",
+            "description": "OpenRouter's `provider` object (docs/routing.md). Any other field "
+            "is refused with 400.",
+            "properties": {
+                "allow_fallbacks": {"type": ["boolean", "null"]},
+                "require_parameters": {"type": ["boolean", "null"]},
+                "data_collection": {"enum": ["allow", "deny", None]},
+                "zdr": {"type": ["boolean", "null"]},
+                "order": {**slugs, "type": ["array", "null"]},
+                "only": {**slugs, "type": ["array", "null"]},
+                "ignore": {**slugs, "type": ["array", "null"]},
+                "quantizations": {"type": ["array", "null"], "items": {"type": "string"}},
+                "sort": {"enum": ["price", "throughput", "latency", None]},
+                "max_price": {"type": ["object", "null"], "properties": {
+                    k: price for k in ("prompt", "completion", "request", "image", "audio")},
+                    "additionalProperties": False,
+                    "description": "USD per million tokens (prompt, completion, audio), per "
+                    "request, per image."},
+                "experimental": {"type": ["object", "null"]},
+            },
+            "additionalProperties": False,
+        },
+        "ChatRequest": {
+            "type": "object",
+            "description": "OpenRouter's chat completions request. `model` (or `models`) and "
+            "`messages` are required; other OpenAI parameters pass through.",
+            "properties": {
+                "model": {"type": "string", "minLength": 1, "maxLength": 255},
+                "models": {**slugs, "maxItems": 16,
+                           "description": "Fallback models, tried in order after `model`."},
+                "messages": {"type": "array", "minItems": 1, "items": {
+                    "type": "object", "required": ["role"],
+                    "properties": {
+                        "role": {"enum": ["system", "developer", "user", "assistant", "tool"]},
+                        "content": {"anyOf": [{"type": "string"},
+                                              {"type": "array", "items": {"type": "object"}},
+                                              {"type": "null"}]}}}},
+                "provider": {"anyOf": [ref("ProviderPreferences"), {"type": "null"}]},
+                "stream": {"type": "boolean", "default": False},
+                "max_tokens": {"type": ["integer", "null"], "minimum": 1},
+                "temperature": {"type": ["number", "null"], "minimum": 0, "maximum": 2},
+            },
+            "required": ["messages"],
+        },
+        "ChatResponse": obj({
+            "id": {"type": "string", "description": "`gen-…`; also the `X-Generation-Id` "
+                   "header."},
+            "object": {"const": "chat.completion"},
+            "created": {"type": "integer"},
+            "model": {"type": "string"},
+            "provider": {"type": "string", "description": "Display name of the provider "
+                         "that answered."},
+            "system_fingerprint": {"type": ["string", "null"]},
+            "choices": {"type": "array", "items": {"type": "object"}},
+            "usage": obj({
+                "prompt_tokens": {"type": "integer"}, "completion_tokens": {"type": "integer"},
+                "total_tokens": {"type": "integer"},
+                "prompt_tokens_details": {"type": "object"},
+                "completion_tokens_details": {"type": "object"},
+                "cost": {"type": "number", "description": "USD, from the catalog's prices of "
+                         "the endpoint that answered."}}),
+        }),
+        "RouterPlanResponse": obj({"data": obj({
+            "models": {"type": "array", "items": {"type": "string"}},
+            "order": {"type": ["string", "null"], "description": "`default`, `order`, "
+                      "`price`, `throughput` or `latency`."},
+            "attempts": {"type": "array", "items": obj({
+                "model": {"type": "string"}, "provider": {"type": "string"},
+                "provider_name": {"type": "string"}, "tag": {"type": "string"},
+                "upstream_model": {"type": "string"}})},
+            "excluded": {"type": "array", "items": obj({
+                "model": {"type": "string"}, "provider": {"type": "string"},
+                "tag": {"type": "string"}, "reason": {"type": "string"}})},
+        })}),
+        "RouterAttempt": attempt,
+    }
+
+
+def router_paths() -> Json:
+    """The router (routeyard.api.chat)."""
+    body = json_body("ChatRequest", "A chat completions request (any valid key).")
+    chat_ok: Json = {
+        "description": "The answer (`stream: false`), or an SSE stream of "
+        "`chat.completion.chunk` objects ending in `data: [DONE]` (`stream: true`).",
+        "headers": {
+            "X-Generation-Id": {"schema": {"type": "string"}},
+            "Server-Timing": {"description": "`routeyard;dur=…, upstream;dur=…` (ms).",
+                              "schema": {"type": "string"}},
+        },
+        "content": {"application/json": {"schema": ref("ChatResponse")},
+                    "text/event-stream": {"schema": {"type": "string"}}},
+    }
+    return {
+        "/chat/completions": {"post": {
+            "operationId": "sendChatCompletionRequest",
+            "tags": ["Router"],
+            "summary": "Create a chat completion",
+            "description": "Routes the request to an endpoint of the catalog by OpenRouter's "
+            "rules, with fallbacks (docs/routing.md). 404: no endpoint left for the request; "
+            "429: every endpoint rate-limited; 502: every attempt failed "
+            "(`error.metadata.attempts`).",
+            "requestBody": body,
+            "responses": {
+                **responses(chat_ok, "400", "401", "404", "413", "429", "500", "503"),
+                "502": {"description": "Every attempt failed.",
+                        "content": {"application/json": {"schema": ref("ErrorResponse")}}},
+            },
+        }},
+        "/router/plan": {"post": {
+            "operationId": "planRoute",
+            "tags": ["Router"],
+            "summary": "Plan a chat completion without sending it",
+            "description": "The attempts the same body would make, in order, and why every "
+            "other endpoint of its models is left out. Calls no provider.",
+            "parameters": [query("seed", "Seed of the default order's weighted draw, for a "
+                                 "reproducible plan.", {"type": "string", "pattern": "^[0-9]{1,18}$"})],
+            "requestBody": body,
+            "responses": responses(admin_ok("The plan.", "RouterPlanResponse"),
+                                   "400", "401", "413", "429", "500"),
+        }},
+    }
+
+
 def key_schemas() -> Json:
     """Key preferences (routeyard.preferences): the names of OpenRouter's request
     ``provider`` object."""
@@ -1329,14 +1464,15 @@ def accounting_paths() -> Json:
     }
 
 
-PATH_GROUPS = (discovery_paths, meta_paths, admin_paths, outcomes_paths, key_paths,
-               accounting_paths)
+PATH_GROUPS = (discovery_paths, meta_paths, router_paths, admin_paths, outcomes_paths,
+               key_paths, accounting_paths)
 TAGS: list[Json] = [
     {"name": "Models", "description": "The catalog's models."},
     {"name": "Endpoints", "description": "The endpoints (provider offers) of a model."},
     {"name": "Providers", "description": "The catalog's providers."},
     {"name": "Parameters", "description": "The request parameters a model supports."},
     {"name": "Meta", "description": "Service description and health."},
+    {"name": "Router", "description": "Chat completions routed across the catalog."},
     {"name": "Admin", "description": "Changes to the catalog (providers, models, endpoints) "
      "and to keys' spend limits. Every operation needs an admin-scoped key."},
     {"name": "API Keys", "description": "The calling key's limit and usage."},
@@ -1420,7 +1556,7 @@ def build() -> Json:
                 }
             },
             "responses": error_responses(),
-            "schemas": schemas(),
+            "schemas": {**schemas(), **router_schemas()},
         },
     }
 

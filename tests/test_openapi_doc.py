@@ -347,7 +347,7 @@ def test_every_non_2xx_response_is_the_error_envelope(doc: Json) -> None:
 
 def test_discovery_paths_answer_as_the_brief_lists(doc: Json) -> None:
     statuses = {path: sorted(item["get"]["responses"]) for path, item in doc["paths"].items()
-                if not path.startswith("/admin/")}  # the admin API: tests/test_admin_api.py
+                if "get" in item and not path.startswith("/admin/")}  # admin: test_admin_api
     assert statuses == {
         "/models": ["200", "400", "401", "429", "500", "503"],
         "/models/count": ["200", "401", "429", "500", "503"],
@@ -366,6 +366,10 @@ def test_discovery_paths_answer_as_the_brief_lists(doc: Json) -> None:
         "/generation": ["200", "400", "401", "404", "429", "500", "503"],
         "/activity": ["200", "400", "401", "403", "429", "500", "503"],
     }
+    assert sorted(doc["paths"]["/chat/completions"]["post"]["responses"]) == [
+        "200", "400", "401", "404", "413", "429", "500", "502", "503"]
+    assert sorted(doc["paths"]["/router/plan"]["post"]["responses"]) == [
+        "200", "400", "401", "413", "429", "500"]
     assert doc["components"]["responses"]["TooManyRequests"]["headers"]["Retry-After"]
     assert doc["servers"] == [{"url": "/api/v1"}]
     assert doc["paths"]["/healthz"]["servers"][0]["url"] == "/"

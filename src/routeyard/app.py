@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from routeyard import api, logs
 from routeyard.accesslog import LOGGER, AccessFields, AccessLog
+from routeyard.api import chat
 from routeyard.api.discovery import FastPath
 from routeyard.api.http import api_error_response, error_response, preflight_headers
 from routeyard.config import Settings
@@ -30,6 +31,7 @@ from routeyard.metrics import metrics
 from routeyard.runtime import Runtime
 from routeyard.service import prepare
 from routeyard.store import Store
+from routeyard.upstream.client import Upstream
 from routeyard.web import web_routes
 
 log = logging.getLogger("routeyard")
@@ -64,9 +66,13 @@ class RequestContext:
     """
 
     def __init__(self, app: ASGIApp, *, fast: FastPath | None = None, count: bool = True,
-                 max_path_length: int = 0, max_header_bytes: int = 0) -> None:
+                 max_path_length: int = 0, max_header_bytes: int = 0,
+                 direct: dict[str, ASGIApp] | None = None) -> None:
         self.app = app
         self.fast = fast
+        # POST paths answered here without Starlette's middleware and routing (the chat
+        # route: its own errors are in the envelope; the last-resort 500 below still holds).
+        self.direct = direct or {}
         # Request ids: a random per-process prefix and a counter; unique across processes
         # and far cheaper per request than drawing random bytes.
         self._id_prefix = secrets.token_hex(4)
@@ -143,6 +149,9 @@ class RequestContext:
                 requested = Headers(scope=scope).get("access-control-request-headers")
                 await Response(status_code=204, headers=preflight_headers(requested))(
                     scope, receive, send_with_id)
+            elif scope["method"] == "POST" and (direct := self.direct.get(scope["path"])):
+                scope["route_template"] = scope["path"]
+                await direct(scope, receive, send_with_id)
             else:
                 await self.app(scope, receive, send_with_id)
         except Exception:
@@ -151,8 +160,8 @@ class RequestContext:
                 await error_response(500, "Internal Server Error")(scope, receive, send_with_id)
         finally:
             route = scope.get("route")
-            self._observe(getattr(route, "path", None) or "unmatched", scope, status,
-                          started_at, request_id, None, fields)
+            template = getattr(route, "path", None) or scope.get("route_template") or "unmatched"
+            self._observe(template, scope, status, started_at, request_id, None, fields)
 
     def _over_limits(self, scope: Scope, header_bytes: int) -> Response | None:
         """A 414 or 431 in the envelope for a request past the size limits, a 404 for an
@@ -209,12 +218,14 @@ async def _unavailable(request: Request, exc: Exception) -> Response:
     return error_response(503, "Service Unavailable: the database cannot be reached")
 
 
-def create_app(settings: Settings | None = None, *, store: Store | None = None) -> ASGIApp:
-    """The routeyard ASGI app. The store is prepared and the catalog loaded at startup."""
+def create_app(settings: Settings | None = None, *, store: Store | None = None,
+               upstream: Upstream | None = None) -> ASGIApp:
+    """The routeyard ASGI app. The store is prepared and the catalog loaded at startup.
+    ``upstream`` replaces the pooled client to providers (it is closed at shutdown)."""
     settings = settings or Settings.load()
     owns_store = store is None
     store = store or Store(settings.resolved_database_url)
-    runtime = Runtime(settings, store)
+    runtime = Runtime(settings, store, upstream=upstream)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -262,6 +273,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.router.redirect_slashes = False
     app.state.runtime = runtime
     outer = RequestContext(app, fast=FastPath(runtime), count=settings.metrics,
+                           direct={"/api/v1/chat/completions": chat.ChatRoute(runtime)},
                            max_path_length=settings.max_path_length,
                            max_header_bytes=settings.max_header_bytes)
     outer.runtime = runtime  # type: ignore[attr-defined]

@@ -122,6 +122,22 @@ class Settings:
             "Up to this many random seconds added to each wait between probe rounds.")
     probe_concurrency: int = setting(8, "Most probe requests in flight at once.")
     probe_max_tokens: int = setting(16, "max_tokens of a completion probe (its cost).")
+    # -- upstream calls: the router and the probes (docs/routing.md, "Timeouts") ------------
+    upstream_connect_timeout: float = setting(10.0,
+            "Seconds to connect to a provider (0: no limit).")
+    upstream_first_byte_timeout: float = setting(60.0,
+            "Seconds from sending a request to a provider to the first byte of its answer "
+            "(0: no limit). A routed request falls back to the next endpoint past it.")
+    upstream_chunk_timeout: float = setting(60.0,
+            "Seconds allowed between two chunks of a provider's streamed answer (0: no limit).")
+    upstream_total_timeout: float = setting(600.0,
+            "Seconds one attempt at a provider may take in all (0: no limit).")
+    # -- the router (docs/routing.md) ----------------------------------------------------
+    max_chat_body_bytes: int = setting(16 << 20,
+            "Largest chat completions (or plan) request body, in bytes; larger gets 413.")
+    router_processing_interval: float = setting(3.0,
+            "Seconds between ': OPENROUTER PROCESSING' comments of a stream waiting for its "
+            "first token; the stream (200) starts with the first one (0: no comments).")
     # -- abuse limits (docs/security.md) ----------------------------------------------------
     rate_limit_read: int = setting(0,
             "Requests per minute allowed per read key (0: no limit).")

@@ -2,13 +2,15 @@
 
 ``create_fake_provider(config)`` builds the ASGI app: ``GET /v1/models``, ``POST
 /v1/chat/completions`` (streaming and not) and a control endpoint, ``GET``/``POST /_control``,
-that reads or changes the behaviour while it runs. Answers are deterministic for a given seed.
+that reads or changes the behaviour while it runs (``POST /_control/reset`` zeroes the
+request counters). Answers are deterministic for a given seed.
 
 Per request, in this order: a bearer key is required if ``api_key`` is set (401); the body must
 be JSON with ``model`` and ``messages`` (400); the model must be listed (404); then one draw of
 the seeded generator decides: below ``rate_limit_rate`` → 429, below ``rate_limit_rate +
 fail_rate`` → 500 (both with an OpenAI-style error body, at once), else success. A success
-sends its first token after ``ttft_ms`` and the rest at ``tokens_per_s``: for the models in
+sends its first token after ``ttft_ms`` and the rest at ``tokens_per_s`` (with
+``break_after_tokens``, a stream sends that many, then an error chunk, and ends): for the models in
 ``reasoning_models``, ``reasoning_tokens`` ``reasoning`` deltas first; then ``output_tokens``
 ``content`` deltas; the total is capped by the request's ``max_tokens`` or
 ``max_completion_tokens`` (finish reason ``length``). The last chunk carries ``usage``. A
@@ -56,6 +58,12 @@ class FakeProviderConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
     reasoning_models: list[str] = msgspec.field(default_factory=lambda: ["fake/reasoner"])
     api_key: str | None = None
     seed: int | None = None
+    #: > 0: a stream sends this many tokens, then an error chunk, and ends (a provider
+    #: failing mid-answer)
+    break_after_tokens: Annotated[int, msgspec.Meta(ge=0)] = 0
+    #: prompt tokens reported as cached (``prompt_tokens_details.cached_tokens``, at most
+    #: the prompt's)
+    cached_tokens: Annotated[int, msgspec.Meta(ge=0)] = 0
 
 
 def validated(config: FakeProviderConfig, **changes: Any) -> FakeProviderConfig:
@@ -81,6 +89,7 @@ class _State:
         self.rng = random.Random(config.seed)
         self.requests: dict[str, int] = {}
         self.sequence = 0
+        self.open_streams = 0  # streams being sent right now
 
     def count(self, kind: str) -> None:
         self.requests[kind] = self.requests.get(kind, 0) + 1
@@ -88,6 +97,7 @@ class _State:
     def snapshot(self) -> dict[str, Any]:
         out: dict[str, Any] = msgspec.to_builtins(self.config)
         out["requests"] = dict(self.requests)
+        out["open_streams"] = self.open_streams
         return out
 
 
@@ -104,16 +114,19 @@ def _tokens(config: FakeProviderConfig, model: str, max_tokens: int | None) -> t
     return deltas, False
 
 
-def _usage(body: dict[str, Any], deltas: Deltas) -> dict[str, Any]:
+def _usage(body: dict[str, Any], deltas: Deltas, cached: int = 0) -> dict[str, Any]:
     messages = [m for m in body["messages"] if isinstance(m, dict)]
     prompt = sum(len(str(m.get("content", "")).split()) for m in messages)  # roughly: words
     reasoning = sum(1 for kind, _ in deltas if kind == "reasoning")
-    return {
+    usage: dict[str, Any] = {
         "prompt_tokens": prompt,
         "completion_tokens": len(deltas),
         "total_tokens": prompt + len(deltas),
         "completion_tokens_details": {"reasoning_tokens": reasoning},
     }
+    if cached:
+        usage["prompt_tokens_details"] = {"cached_tokens": min(cached, prompt)}
+    return usage
 
 
 async def _sleep_until(due: float) -> None:
@@ -197,7 +210,9 @@ def create_fake_provider(config: FakeProviderConfig | None = None) -> Starlette:
         if body.get("stream") is True:
             state.count("streamed")
             return StreamingResponse(
-                _stream(head, deltas, finish, _usage(body, deltas), start, interval),
+                _stream(state, head, deltas, finish,
+                        _usage(body, deltas, config.cached_tokens), start, interval,
+                        config.break_after_tokens),
                 media_type="text/event-stream",
                 headers={"cache-control": "no-cache"},
             )
@@ -216,7 +231,7 @@ def create_fake_provider(config: FakeProviderConfig | None = None) -> Starlette:
                 **head,
                 "object": "chat.completion",
                 "choices": [choice],
-                "usage": _usage(body, deltas),
+                "usage": _usage(body, deltas, config.cached_tokens),
             }
         )
 
@@ -240,23 +255,53 @@ def create_fake_provider(config: FakeProviderConfig | None = None) -> Starlette:
             state.rng.seed(state.config.seed)
         return JSONResponse(state.snapshot())
 
+    async def reset_counters(request: Request) -> Response:
+        state.requests.clear()
+        return JSONResponse(state.snapshot())
+
     return Starlette(
         routes=[
             Route("/v1/models", list_models, methods=["GET"]),
             Route("/v1/chat/completions", chat_completions, methods=["POST"]),
             Route("/_control", get_control, methods=["GET"]),
             Route("/_control", post_control, methods=["POST"]),
+            Route("/_control/reset", reset_counters, methods=["POST"]),
         ]
     )
 
 
 async def _stream(
+    state: _State,
     head: dict[str, Any],
     deltas: Deltas,
     finish: str,
     usage: dict[str, Any],
     start: float,
     interval: float,
+    break_after: int = 0,
+) -> AsyncIterator[str]:
+    """The SSE answer. Counts ``open_streams`` while it runs, and ``cancelled`` when the
+    client went away before its end (the server stopped the generator)."""
+    state.open_streams += 1
+    finished = False
+    try:
+        async for event in _events(head, deltas, finish, usage, start, interval, break_after):
+            yield event
+        finished = True
+    finally:
+        state.open_streams -= 1
+        if not finished:
+            state.count("cancelled")
+
+
+async def _events(
+    head: dict[str, Any],
+    deltas: Deltas,
+    finish: str,
+    usage: dict[str, Any],
+    start: float,
+    interval: float,
+    break_after: int,
 ) -> AsyncIterator[str]:
     def chunk(delta: dict[str, Any], finish_reason: str | None, **extra: Any) -> str:
         choice = {"index": 0, "delta": delta, "finish_reason": finish_reason}
@@ -265,6 +310,11 @@ async def _stream(
 
     for i, (kind, text) in enumerate(deltas):
         await _sleep_until(start + i * interval)
+        if break_after and i == break_after:
+            data = {**head, "error": {"message": "The fake provider broke off on purpose",
+                                      "code": "server_error"}}
+            yield f"data: {json.dumps(data)}\n\n"
+            return
         delta = {"role": "assistant", kind: text} if i == 0 else {kind: text}
         yield chunk(delta, None)
     yield chunk({}, finish, usage=usage)

@@ -31,6 +31,10 @@ METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 
+TTFT_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+OVERHEAD_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05)
+
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
@@ -74,6 +78,21 @@ class Metrics:
                                "header_bytes)", ("reason",),
                                registry=r)
 
+        # The router (docs/routing.md, "Metrics"). provider: a catalog provider slug;
+        # result: an outcome result (health.outcomes.Result) or "cancelled".
+        self.route_attempts = Counter("routeyard_route_attempts",
+                                      "Routed attempts at an endpoint, by provider and result",
+                                      ("provider", "result"), registry=r)
+        self.route_fallbacks = Counter("routeyard_route_fallbacks",
+                                       "Routed requests that moved past an endpoint, by the "
+                                       "provider moved from", ("provider",), registry=r)
+        self.route_ttft = Histogram("routeyard_route_ttft_seconds",
+                                    "Time to the first token of a routed answer, by provider",
+                                    ("provider",), buckets=TTFT_BUCKETS, registry=r)
+        self.route_overhead = Histogram("routeyard_route_overhead_seconds",
+                                        "routeyard's own time in a routed request (everything "
+                                        "but waiting for the upstream)", buckets=OVERHEAD_BUCKETS,
+                                        registry=r)
         # Accounting (docs/accounting.md): labels are catalog ids (model, provider slug), a
         # closed set; "none" when no endpoint answered.
         self.generations = Counter("routeyard_generations",

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
+from routeyard.accounting.adapt import generation_of
 from routeyard.accounting.service import AccountingService
 from routeyard.accounting.shared import SharedSpend
 from routeyard.config import Settings
@@ -21,8 +22,11 @@ from routeyard.metrics import metrics
 from routeyard.models import Catalog
 from routeyard.monitor.health import HealthService
 from routeyard.ratelimit import Limiter
+from routeyard.router.preferences import ProviderPreferences
+from routeyard.router.record import RoutedRequest, RouteSink
 from routeyard.snapshot import Snapshot
 from routeyard.store import Store
+from routeyard.upstream.client import Timeouts, Upstream
 
 log = logging.getLogger("routeyard")
 PRUNE_INTERVAL = 600.0
@@ -35,9 +39,13 @@ def _shared_spend(settings: Settings) -> SharedSpend | None:
 
 
 class Runtime:
-    def __init__(self, settings: Settings, store: Store) -> None:
+    def __init__(self, settings: Settings, store: Store, *,
+                 upstream: Upstream | None = None) -> None:
         self.settings = settings
         self.store = store
+        # The one pooled client to providers, shared by the probes and the router; its
+        # session is made on the serving loop at first use and closed by close().
+        self.upstream = upstream or Upstream(Timeouts.from_settings(settings))
         self.snapshot = Snapshot(Catalog())  # replaced by load() before serving
         self.keyring = KeyRing([])
         self.versions: dict[str, int] = {}
@@ -51,9 +59,16 @@ class Runtime:
             buffer_limit=settings.health_buffer_limit,
         )
         self.limiter = Limiter.from_settings(settings)  # rate limits (docs/security.md)
+        # The router (docs/routing.md): when each endpoint last failed in this process (an
+        # outage in the last 30 s sends it last), where each request's record goes (issue
+        # 18 sets it; default nowhere), and a key's stored routing defaults (issue 15).
+        self.outages: dict[tuple[str, str], float] = {}
+        self.route_sink: RouteSink | None = None
+        self.key_preferences: Callable[[KeyRecord], ProviderPreferences | None] | None = None
         self.accounting = AccountingService(  # generation records, usage, spend limits
             store, retention_days=settings.generation_retention_days,
             buffer_limit=settings.accounting_buffer_limit, shared=_shared_spend(settings))
+        self.route_sink = self.record_route
 
     # -- loading (blocking: call from a thread while serving) ----------------------------
 
@@ -131,6 +146,14 @@ class Runtime:
 
     # -- request-path helpers ----------------------------------------------------------
 
+    def note_outage(self, endpoint: tuple[str, str], at: float) -> None:
+        """An attempt at ``endpoint`` failed at ``at`` (unix seconds)."""
+        outages = self.outages
+        outages[endpoint] = at
+        if len(outages) > 10_000:  # bounded: forget what no longer counts
+            for stale in [k for k, t in outages.items() if at - t > 60]:
+                del outages[stale]
+
     def note_key_use(self, key_id: int) -> None:
         self._key_use[key_id] = int(time.time())
 
@@ -199,7 +222,8 @@ class Runtime:
                 started = time.perf_counter()
                 results = await run_round(
                     self.snapshot.catalog, self.health.record, timeout=s.probe_timeout,
-                    concurrency=s.probe_concurrency, max_tokens=s.probe_max_tokens)
+                    concurrency=s.probe_concurrency, max_tokens=s.probe_max_tokens,
+                    client=self.upstream)
                 counts = ", ".join(f"{n} {label}" for label, n in sorted(summary(results).items()))
                 log.info("probe round: %s in %.0f ms", counts or "nothing to probe",
                          (time.perf_counter() - started) * 1000)
@@ -226,6 +250,18 @@ class Runtime:
             *([asyncio.create_task(self._probe_loop())] if s.probe_enabled else []),
         ]
 
+    def record_route(self, routed: RoutedRequest) -> None:
+        """The router's sink: its record of a request, as a generation record."""
+        providers = self.snapshot.providers
+
+        def name(slug: str) -> str | None:
+            provider = providers.get(slug)
+            return provider.name if provider is not None else None
+
+        generation = generation_of(routed, name)
+        if generation is not None:
+            self.accounting.record(generation)
+
     def flush_accounting(self) -> None:
         """Write pending generation records, then serve the usage they added."""
         if self.accounting.flush():
@@ -250,5 +286,6 @@ class Runtime:
             except RouteyardError as exc:
                 log.warning("could not record key use on shutdown: %s", exc)
         self.limiter.close()
+        await self.upstream.close()
         if self.accounting.shared is not None:
             self.accounting.shared.close()

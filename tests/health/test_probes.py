@@ -1,5 +1,6 @@
-"""Probes against the real fake provider on 127.0.0.1 (httpx.MockTransport only for upstream
-behaviour the fake does not have: broken streams, streams without usage, a 429 listing)."""
+"""Probes against the real fake provider on 127.0.0.1 (a canned-bytes server, also on
+127.0.0.1, for upstream behaviour the fake does not have: broken streams, streams without
+usage, a 429 listing)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ from routeyard.health.probes import (
     run_round,
 )
 from routeyard.models import Catalog, Endpoint, Model, Pricing, Provider
+from routeyard.upstream.client import Upstream
+from tests.canned import canned
 
 T = TypeVar("T")
 KEY = "sk-fake-0123456789abcdef-secret"
@@ -73,26 +76,26 @@ def endpoint(provider_model_id: str | None = "fake/chat", tag: str = "fake",
                     provider_model_id=provider_model_id, **fields)
 
 
-def run(factory: Callable[[httpx.AsyncClient], Coroutine[Any, Any, T]],
-        transport: httpx.AsyncBaseTransport | None = None) -> T:
+def run(factory: Callable[[Upstream], Coroutine[Any, Any, T]]) -> T:
     async def main() -> T:
-        async with httpx.AsyncClient(transport=transport) as client:
+        client = Upstream()
+        try:
             return await factory(client)
+        finally:
+            await client.close()
 
     return asyncio.run(main())
 
 
 def models_probe(p: Provider, e: Endpoint, *, timeout: float = 5.0,
-                 env: dict[str, str] | None = None,
-                 transport: httpx.AsyncBaseTransport | None = None) -> Outcome:
-    return run(lambda c: probe_models(c, p, e, MODEL, timeout, env=ENV if env is None else env),
-               transport)
+                 env: dict[str, str] | None = None) -> Outcome:
+    return run(lambda c: probe_models(c, p, e, MODEL, timeout, env=ENV if env is None else env))
 
 
-def completion_probe(p: Provider, e: Endpoint, *, timeout: float = 5.0, max_tokens: int = 16,
-                     transport: httpx.AsyncBaseTransport | None = None) -> Outcome:
+def completion_probe(p: Provider, e: Endpoint, *, timeout: float = 5.0,
+                     max_tokens: int = 16) -> Outcome:
     return run(lambda c: probe_completion(c, p, e, MODEL, timeout, max_tokens=max_tokens,
-                                          env=ENV), transport)
+                                          env=ENV))
 
 
 def sse(*chunks: dict[str, Any] | str) -> bytes:
@@ -105,9 +108,10 @@ def delta(**fields: Any) -> dict[str, Any]:
     return {"choices": [{"index": 0, "delta": fields, "finish_reason": None}]}
 
 
-def stream_transport(body: bytes) -> httpx.MockTransport:
-    return httpx.MockTransport(lambda request: httpx.Response(
-        200, content=body, headers={"content-type": "text/event-stream"}))
+def canned_stream(body: bytes) -> Outcome:
+    """The completion probe of a provider that answers 200 with ``body``."""
+    with canned(200, body) as base:
+        return completion_probe(provider(base), endpoint())
 
 
 # -- models probe -------------------------------------------------------------------------
@@ -139,8 +143,8 @@ def test_models_probe_with_a_wrong_key_is_a_401_upstream_error(url: str) -> None
 
 
 def test_models_probe_answered_429_is_rate_limited() -> None:
-    transport = httpx.MockTransport(lambda r: httpx.Response(429, json={"error": {}}))
-    outcome = models_probe(provider("http://upstream.test"), endpoint(), transport=transport)
+    with canned(429, b'{"error": {}}', "application/json") as base:
+        outcome = models_probe(provider(base), endpoint())
     assert outcome.result is Result.RATE_LIMITED and outcome.http_status == 429
 
 
@@ -168,9 +172,10 @@ def test_completion_probe_measures_ttft_and_decoding_speed(url: str) -> None:
     assert outcome.result is Result.SUCCESS and outcome.http_status == 200
     assert outcome.ttft_ms is not None and 150 <= outcome.ttft_ms < 150 + 250
     assert outcome.output_tokens == 16  # from the final usage
-    # 16 tokens at 100/s: 15 intervals of 10 ms after the first token.
-    assert outcome.generation_ms is not None and 140 <= outcome.generation_ms < 140 + 250
-    assert outcome.throughput is not None and 40 < outcome.throughput < 120
+    # 16 tokens at 100/s: 15 intervals of 10 ms after the first token. A late first read on
+    # a loaded machine takes the first tokens together, so the measured span may be shorter.
+    assert outcome.generation_ms is not None and 90 <= outcome.generation_ms < 140 + 250
+    assert outcome.throughput is not None and 40 < outcome.throughput < 180
 
 
 def test_completion_probe_honours_max_tokens(url: str) -> None:
@@ -214,16 +219,14 @@ def test_a_slow_first_token_is_a_timeout(url: str) -> None:
 
 
 def test_a_stream_cut_off_before_it_finished_is_an_upstream_error() -> None:
-    transport = stream_transport(sse(delta(content="Hel"), delta(content="lo")))
-    outcome = completion_probe(provider("http://upstream.test"), endpoint(), transport=transport)
+    outcome = canned_stream(sse(delta(content="Hel"), delta(content="lo")))
     assert outcome.result is Result.UPSTREAM_ERROR and outcome.http_status == 200
     assert outcome.ttft_ms is None
 
 
 def test_an_error_inside_the_stream_is_an_upstream_error() -> None:
     body = sse(delta(content="Hel"), {"error": {"message": "overloaded"}}, "[DONE]")
-    outcome = completion_probe(provider("http://upstream.test"), endpoint(),
-                               transport=stream_transport(body))
+    outcome = canned_stream(body)
     assert outcome.result is Result.UPSTREAM_ERROR
 
 
@@ -231,8 +234,7 @@ def test_without_usage_output_tokens_are_the_token_deltas() -> None:
     body = sse(delta(role="assistant", content=""), delta(reasoning_content="hmm"),
                delta(content="o"), delta(content="k"),
                {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}, "[DONE]")
-    outcome = completion_probe(provider("http://upstream.test"), endpoint(),
-                               transport=stream_transport(body))
+    outcome = canned_stream(body)
     assert outcome.result is Result.SUCCESS
     assert outcome.output_tokens == 3 and outcome.ttft_ms is not None
 
@@ -241,14 +243,12 @@ def test_the_usage_chunk_after_the_finish_reason_is_read() -> None:
     body = sse(delta(content="ok"),
                {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
                {"choices": [], "usage": {"completion_tokens": 7}}, "[DONE]")
-    outcome = completion_probe(provider("http://upstream.test"), endpoint(),
-                               transport=stream_transport(body))
+    outcome = canned_stream(body)
     assert outcome.result is Result.SUCCESS and outcome.output_tokens == 7
 
 
 def test_unparseable_stream_data_is_an_upstream_error() -> None:
-    outcome = completion_probe(provider("http://upstream.test"), endpoint(),
-                               transport=stream_transport(sse("{not json", "[DONE]")))
+    outcome = canned_stream(sse("{not json", "[DONE]"))
     assert outcome.result is Result.UPSTREAM_ERROR
 
 
@@ -331,6 +331,6 @@ def test_the_key_never_appears_in_logs_or_outcomes(url: str,
         slow = provider(f"http://127.0.0.1:{silent.getsockname()[1]}", "paid")
         recorded.append(run(lambda c: probe_completion(c, slow, endpoint(), MODEL, 0.2, env=ENV)))
     assert {o.result for o in recorded} >= {Result.UPSTREAM_ERROR, Result.TIMEOUT}
-    assert caplog.records, "expected debug logs from the probes and httpx"
+    assert caplog.records, "expected debug logs from the probes"
     assert KEY not in caplog.text and KEY[-12:] not in caplog.text
     assert all(KEY not in repr(item) for item in [*results, *recorded])

@@ -27,23 +27,28 @@ import asyncio
 import enum
 import json
 import logging
-import os
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
-from typing import Any
 
-import httpx
+import aiohttp
 import msgspec
 
 from routeyard.health.outcomes import Outcome, Result, Source, result_for_status
 from routeyard.models import Catalog, Endpoint, Provider
+from routeyard.upstream import sse
+from routeyard.upstream.client import Upstream, UpstreamTimeout, read_within
+from routeyard.upstream.provider import MissingKey, api_key, upstream_id
+from routeyard.upstream.provider import headers as _headers
+from routeyard.upstream.provider import url as _url
+from routeyard.upstream.provider import why as _why
+
+__all__ = ["MissingKey", "api_key", "upstream_id"]  # re-exported: their home is upstream/
 
 log = logging.getLogger("routeyard.probes")
 
 PROMPT = "Reply with one word: ok."
 DEFAULT_MAX_TOKENS = 16
-#: Delta fields that carry a token: visible text, or reasoning under either common name.
-TOKEN_FIELDS = ("content", "reasoning", "reasoning_content", "refusal")
+TOKEN_FIELDS = sse.TOKEN_FIELDS
 Clock = Callable[[], float]
 Recorder = Callable[[Outcome], None]
 
@@ -72,45 +77,14 @@ class ProbeResult(msgspec.Struct, frozen=True, kw_only=True):
         return None if self.outcome is None else self.outcome.throughput
 
 
-class MissingKey(Exception):
-    """The provider names an API key variable that is not set."""
-
-
-def api_key(provider: Provider, env: Mapping[str, str] | None = None) -> str | None:
-    """The provider's API key from ``env`` (default ``os.environ``); ``None`` when it needs
-    none. Raises :class:`MissingKey` when it names a variable that is unset or empty."""
-    if not provider.api_key_env:
-        return None
-    key = (os.environ if env is None else env).get(provider.api_key_env, "")
-    if not key:
-        raise MissingKey(f"environment variable {provider.api_key_env} is not set")
-    return key
-
-
-def _headers(key: str | None) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"} if key else {}
-
-
-def _url(provider: Provider, path: str) -> str:
-    if not provider.base_url:
-        raise ValueError(f"provider {provider.slug} has no base_url")
-    return provider.base_url.rstrip("/") + path
-
-
-def _why(exc: BaseException, key: str | None) -> str:
-    """A short description of an error, scrubbed of the key however it got there."""
-    text = f"{type(exc).__name__}: {exc}"
-    return text.replace(key, "***") if key else text
-
-
 def _failure(exc: BaseException) -> Result:
-    if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
+    if isinstance(exc, (TimeoutError, UpstreamTimeout, aiohttp.ServerTimeoutError)):
         return Result.TIMEOUT
     return Result.UPSTREAM_ERROR
 
 
 # Errors a probe turns into an outcome; anything else is a bug and propagates.
-_PROBE_ERRORS = (httpx.HTTPError, TimeoutError, ValueError, KeyError, TypeError)
+_PROBE_ERRORS = (aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError)
 
 
 # -- models ------------------------------------------------------------------------------
@@ -126,7 +100,7 @@ class Listing(msgspec.Struct, frozen=True, kw_only=True):
     why: str = ""
 
 
-async def list_models(client: httpx.AsyncClient, provider: Provider, timeout: float, *,
+async def list_models(client: Upstream, provider: Provider, timeout: float, *,
                       env: Mapping[str, str] | None = None, clock: Clock = time.time) -> Listing:
     """Fetch the provider's model listing (raises :class:`MissingKey`)."""
     key = api_key(provider, env)
@@ -134,22 +108,19 @@ async def list_models(client: httpx.AsyncClient, provider: Provider, timeout: fl
     status: int | None = None
     try:
         async with asyncio.timeout(timeout):
-            response = await client.get(_url(provider, "/models"), headers=_headers(key),
-                                        timeout=timeout)
-            status = response.status_code
-            if not 200 <= status < 300:
-                return Listing(at=at, result=result_for_status(status), http_status=status,
-                               why=f"HTTP {status}")
-            data = response.json()["data"]
+            async with client.traced.get(
+                _url(provider, "/models"), headers=_headers(key),
+                timeout=client.timeouts.client_timeout(timeout), allow_redirects=False,
+            ) as response:
+                status = response.status
+                if not 200 <= status < 300:
+                    return Listing(at=at, result=result_for_status(status), http_status=status,
+                                   why=f"HTTP {status}")
+                data = json.loads(await response.read())["data"]
             ids = frozenset(str(m["id"]) for m in data if isinstance(m, dict) and "id" in m)
     except _PROBE_ERRORS as exc:
         return Listing(at=at, result=_failure(exc), http_status=status, why=_why(exc, key))
     return Listing(at=at, result=Result.SUCCESS, http_status=status, ids=ids)
-
-
-def upstream_id(endpoint: Endpoint, model_id: str) -> str:
-    """The id the provider knows the endpoint's model by."""
-    return endpoint.provider_model_id or model_id
 
 
 def models_outcome(listing: Listing, endpoint: Endpoint, model_id: str) -> tuple[Outcome, str]:
@@ -162,7 +133,7 @@ def models_outcome(listing: Listing, endpoint: Endpoint, model_id: str) -> tuple
     return outcome, why
 
 
-async def probe_models(client: httpx.AsyncClient, provider: Provider, endpoint: Endpoint,
+async def probe_models(client: Upstream, provider: Provider, endpoint: Endpoint,
                        model_id: str, timeout: float, *, env: Mapping[str, str] | None = None,
                        clock: Clock = time.time) -> Outcome:
     """Models probe of one endpoint: is its model in the provider's listing?
@@ -181,48 +152,7 @@ async def probe_models(client: httpx.AsyncClient, provider: Provider, endpoint: 
 # -- completion ---------------------------------------------------------------------------
 
 
-class _Stream:
-    """What a completion stream showed, fed one SSE ``data`` payload at a time."""
-
-    def __init__(self) -> None:
-        self.first: float | None = None  # perf_counter of the first token
-        self.last: float | None = None
-        self.deltas = 0
-        self.usage_tokens: int | None = None
-        self.finished = False  # a finish reason was sent
-        self.done = False  # [DONE] was sent
-        self.error: str | None = None
-
-    def feed(self, payload: str, now: float) -> None:
-        if payload == "[DONE]":
-            self.done = True
-            return
-        chunk = json.loads(payload)
-        if not isinstance(chunk, dict):
-            raise TypeError("a stream chunk is not a JSON object")
-        if chunk.get("error"):
-            self.error = "error in stream"
-            return
-        usage = chunk.get("usage")
-        if isinstance(usage, dict) and isinstance(usage.get("completion_tokens"), int):
-            self.usage_tokens = usage["completion_tokens"]
-        choices = chunk.get("choices")
-        for choice in choices if isinstance(choices, list) else ():
-            if not isinstance(choice, dict):
-                continue
-            delta = choice.get("delta")
-            if isinstance(delta, dict) and any(
-                isinstance(delta.get(f), str) and delta[f] for f in TOKEN_FIELDS
-            ):
-                self.deltas += 1
-                if self.first is None:
-                    self.first = now
-                self.last = now
-            if choice.get("finish_reason"):
-                self.finished = True
-
-
-async def probe_completion(client: httpx.AsyncClient, provider: Provider, endpoint: Endpoint,
+async def probe_completion(client: Upstream, provider: Provider, endpoint: Endpoint,
                            model_id: str, timeout: float, *, max_tokens: int = DEFAULT_MAX_TOKENS,
                            env: Mapping[str, str] | None = None,
                            clock: Clock = time.time) -> Outcome:
@@ -246,34 +176,32 @@ async def probe_completion(client: httpx.AsyncClient, provider: Provider, endpoi
     }
     at, started = clock(), time.perf_counter()
     sent: list[float] = []
-
-    async def trace(event: str, info: dict[str, Any]) -> None:
-        # The clock starts when the request goes out, after any TCP and TLS handshake: a
-        # fresh connection's round trips are our distance to the provider, not its latency.
-        if event.endswith("send_request_headers.started") and not sent:
-            sent.append(time.perf_counter())
-
-    stream, status, why = _Stream(), None, ""
+    stream, parser, status, why = sse.StreamStats(), sse.Parser(), None, ""
     result = Result.SUCCESS
+    first_byte = min(timeout, client.timeouts.first_byte or timeout)
     try:
         async with asyncio.timeout(timeout):
-            async with client.stream("POST", _url(provider, "/chat/completions"), json=body,
-                                     headers=_headers(key), timeout=timeout,
-                                     extensions={"trace": trace}) as response:
-                status = response.status_code
+            async with client.traced.post(
+                _url(provider, "/chat/completions"), json=body, headers=_headers(key),
+                timeout=client.timeouts.client_timeout(timeout), allow_redirects=False,
+                trace_request_ctx={"sent": sent},
+            ) as response:
+                status = response.status
                 if not 200 <= status < 300:
                     result, why = result_for_status(status), f"HTTP {status}"
                 else:
-                    async for line in response.aiter_lines():
-                        if line.startswith("data:"):
-                            stream.feed(line[5:].strip(), time.perf_counter())
+                    async for chunk in read_within(response.content, first_byte,
+                                                   client.timeouts.between_chunks):
+                        now = time.perf_counter()
+                        for payload in parser.feed(chunk):
+                            stream.feed(payload, now)
                         # Stop at [DONE], not at the finish reason: usage comes after it.
                         if stream.error or stream.done:
                             break
     except _PROBE_ERRORS as exc:
         result, why = _failure(exc), _why(exc, key)
     if result is Result.SUCCESS and stream.error:
-        result, why = Result.UPSTREAM_ERROR, stream.error
+        result, why = Result.UPSTREAM_ERROR, "error in stream"
     elif result is Result.SUCCESS and not (stream.finished or stream.done):
         result, why = Result.UPSTREAM_ERROR, "the stream ended before it finished"
     outcome = Outcome(model_id=model_id, tag=endpoint.tag, at=at, result=result,
@@ -309,9 +237,11 @@ def _kind_for(provider: Provider, kinds: Collection[Kind]) -> Kind | None:
 async def run_round(catalog: Catalog, record: Recorder, *, timeout: float, concurrency: int,
                     kinds: Collection[Kind] = ALL_KINDS, max_tokens: int = DEFAULT_MAX_TOKENS,
                     clock: Clock = time.time, env: Mapping[str, str] | None = None,
-                    transport: httpx.AsyncBaseTransport | None = None) -> list[ProbeResult]:
+                    client: Upstream | None = None) -> list[ProbeResult]:
     """Probe every enabled endpoint whose provider has a ``base_url``, at most
     ``concurrency`` requests at a time, passing each outcome to ``record`` as it comes.
+    ``client`` is the process's shared :class:`Upstream`; without one, a client is made
+    for the round and closed after it.
 
     Each endpoint gets the completion probe when ``kinds`` holds it and its provider opted in,
     else the models probe when ``kinds`` holds that. Results come in catalog order.
@@ -320,15 +250,16 @@ async def run_round(catalog: Catalog, record: Recorder, *, timeout: float, concu
     gate = asyncio.Semaphore(max(1, concurrency))
     listings: dict[str, asyncio.Task[Listing]] = {}
 
-    async with httpx.AsyncClient(transport=transport, follow_redirects=False,
-                                 headers={"User-Agent": "routeyard-probe"}) as client:
+    own = client is None
+    up = client if client is not None else Upstream()
+    try:
 
         async def listing_of(provider: Provider) -> Listing:
             # One listing per provider per round, shared by all of its endpoints.
             if provider.slug not in listings:
                 async def fetch() -> Listing:
                     async with gate:
-                        return await list_models(client, provider, timeout, env=env, clock=clock)
+                        return await list_models(up, provider, timeout, env=env, clock=clock)
                 listings[provider.slug] = asyncio.ensure_future(fetch())
             return await listings[provider.slug]
 
@@ -346,7 +277,7 @@ async def run_round(catalog: Catalog, record: Recorder, *, timeout: float, concu
                 _log_failure(kind, provider, outcome, why)
             else:
                 async with gate:
-                    outcome = await probe_completion(client, provider, endpoint, model_id,
+                    outcome = await probe_completion(up, provider, endpoint, model_id,
                                                      timeout, max_tokens=max_tokens, env=env,
                                                      clock=clock)
             record(outcome)
@@ -362,6 +293,9 @@ async def run_round(catalog: Catalog, record: Recorder, *, timeout: float, concu
                 if kind is not None:
                     jobs.append(one(provider, endpoint, model.id, kind))
         results = await asyncio.gather(*jobs)
+    finally:
+        if own:
+            await up.close()
     skipped = {r.provider: r.note for r in results if r.outcome is None}
     for provider_slug, note in sorted(skipped.items()):
         log.debug("probes of %s %s", provider_slug, note)
