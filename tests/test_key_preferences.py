@@ -4,6 +4,7 @@ applied by GET /api/v1/models/user, and offered to the router as pure defaults."
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -164,8 +165,15 @@ def test_a_preference_change_is_served_by_a_running_server(database_url: str,
                 security={"bearer": key}).result.data]
             run_cli(database_url, "keys", "update", str(record.id), "--ignore-provider", "chutes",
                     "--ignore-provider", "google-ai-studio")
-            after = [m.id for m in client.models.list_for_user(
-                security={"bearer": key}).result.data]
+            # Servers learn of key changes on their refresh (docs/settings.md: within a
+            # second); wait for it, bounded, rather than racing the CLI's exit.
+            deadline = time.monotonic() + 10
+            while True:
+                after = [m.id for m in client.models.list_for_user(
+                    security={"bearer": key}).result.data]
+                if len(after) != len(before) or time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
         assert len(after) == len(before) - 2 and set(after) < set(before)
     finally:
         server.stop()
