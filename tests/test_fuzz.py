@@ -118,7 +118,10 @@ def fuzz_config(path: Path, *, key: str, seed: int, examples: int) -> Path:
         # Our bodies are deep (a model holds endpoints holding prices); generation is slow.
         "suppress-health-check": ["filter_too_much", "too_slow", "data_too_large",
                                   "large_base_example"],
-        "generation": {"max-examples": examples},
+        # No example database: a run does not depend on earlier runs, and Hypothesis's
+        # Pareto-front shrinking (which needs one) raised IndexError inside Hypothesis
+        # 6.170 on GET /models/{model_id} (an engine bug, not a finding about the API).
+        "generation": {"max-examples": examples, "database": "none"},
         "checks": {"enabled": False, **{name: {"enabled": True} for name in CHECKS}},
         "auth": {"openapi": {"bearer": {"bearer": key}}},
         "dictionaries": {name: {"values": values} for name, values in DICTIONARIES.items()},
