@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from openrouter import OpenRouter
 from starlette.testclient import TestClient
@@ -313,3 +314,33 @@ def test_admin_api_answers_404_for_what_cannot_be_a_key(
         r = client.request(method, f"/api/v1/admin/keys/{key}/preferences",
                            headers=bearer(admin), json={})
         assert_envelope(r, 404)
+
+
+def test_the_router_applies_a_keys_stored_preferences(database_url: str,
+                                                      tmp_path: Path) -> None:
+    """A key that ignores a provider never gets a plan with it, whatever the request says;
+    another key without preferences does (both through POST /api/v1/router/plan)."""
+    store = Store(database_url)
+    store.ensure_schema()
+    plain, _ = store.create_key("plain", "read")
+    picky, record = store.create_key("picky", "read")
+    store.dispose()
+    run_cli(database_url, "keys", "update", str(record.id), "--ignore-provider", "novita")
+    # Both providers routable (their key variables set), so only preferences exclude them.
+    server = Server(database_url, tmp_path,
+                    env={"NOVITA_API_KEY": "test-only", "DASHSCOPE_API_KEY": "test-only"})
+    body = {"model": "qwen/qwen3-coder", "messages": [{"role": "user", "content": "hi"}],
+            "provider": {"ignore": ["alibaba"]}}
+    try:
+        def excluded(key: str) -> dict[str, str]:
+            r = httpx.post(f"{server.base}/api/v1/router/plan", json=body,
+                           headers={"Authorization": f"Bearer {key}"}, timeout=10)
+            assert r.status_code == 200, r.text
+            return {e["provider"]: e["reason"] for e in r.json()["data"]["excluded"]}
+
+        assert excluded(picky)["novita"] == "ignored"
+        assert excluded(picky)["alibaba"] == "ignored"  # the request's list adds up
+        assert "novita" not in excluded(plain)  # planned as an attempt
+        assert excluded(plain)["alibaba"] == "ignored"
+    finally:
+        server.stop()

@@ -22,7 +22,7 @@ from routeyard.metrics import metrics
 from routeyard.models import Catalog
 from routeyard.monitor.health import HealthService
 from routeyard.ratelimit import Limiter
-from routeyard.router.preferences import ProviderPreferences
+from routeyard.router.preferences import ProviderPreferences, key_defaults
 from routeyard.router.record import RoutedRequest, RouteSink
 from routeyard.snapshot import Snapshot
 from routeyard.store import Store
@@ -64,7 +64,8 @@ class Runtime:
         # 18 sets it; default nowhere), and a key's stored routing defaults (issue 15).
         self.outages: dict[tuple[str, str], float] = {}
         self.route_sink: RouteSink | None = None
-        self.key_preferences: Callable[[KeyRecord], ProviderPreferences | None] | None = None
+        self.key_preferences: Callable[[KeyRecord], ProviderPreferences | None] | None = (
+            key_defaults)
         self.accounting = AccountingService(  # generation records, usage, spend limits
             store, retention_days=settings.generation_retention_days,
             buffer_limit=settings.accounting_buffer_limit, shared=_shared_spend(settings))

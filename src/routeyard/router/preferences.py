@@ -12,6 +12,9 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from routeyard.keys import KeyRecord
+from routeyard.preferences import NONE
+
 Slug = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
 Price = Decimal  # non-negative: checked by MaxPrice.__post_init__
 Penalty = Annotated[float, msgspec.Meta(ge=-2, le=2)]
@@ -135,3 +138,17 @@ def used_parameters(body: dict[str, Any]) -> frozenset[str]:
         used.add("structured_outputs")
         used.discard("response_format")
     return frozenset(used)
+
+
+def key_defaults(key: KeyRecord) -> ProviderPreferences | None:
+    """A key's stored provider preferences (``routeyard keys update``, docs/api.md) as the
+    defaults of every request it makes; ``None`` when it stores none."""
+    p = key.preferences
+    if p == NONE:
+        return None
+    return ProviderPreferences(
+        ignore=list(p.ignore) or None,
+        quantizations=list(p.quantizations) or None,
+        data_collection="deny" if p.data_collection == "deny" else None,
+        zdr=True if p.zdr else None,
+    )
