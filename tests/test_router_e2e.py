@@ -13,6 +13,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -389,6 +390,94 @@ def test_routed_traffic_moves_the_endpoints_live_fields(routed: Routed) -> None:
     assert eps["mid"]["latency_last_30m"]["p50"] >= 15  # the fake's 20 ms to the first token
     assert eps["mid"]["throughput_last_30m"]["p50"] > 0
     assert eps["nourl"]["uptime_last_30m"] is None  # never routed to
+
+
+REPLICA_FAKES: dict[str, dict[str, Any]] = {
+    # one that fails about half its requests (seeded: the same ones every run), fast;
+    # one that never fails but is slow to its first token and slow to stream;
+    # one that is never routed to
+    "flaky": {"fail_rate": 0.5, "ttft_ms": 40.0, "tokens_per_s": 400.0, "seed": 11},
+    "slow": {"fail_rate": 0.0, "ttft_ms": 400.0, "tokens_per_s": 40.0, "seed": 12},
+    "idle": {"fail_rate": 0.0, "ttft_ms": 40.0, "tokens_per_s": 400.0, "seed": 13},
+}
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_traffic_routed_through_one_replica_moves_the_live_fields_seen_by_the_other(
+        database_url: str, tmp_path: Path) -> None:
+    threads = {name: FakeProviderThread(FakeProviderConfig(**{**BASE, **changes}))
+               for name, changes in REPLICA_FAKES.items()}
+    urls = {name: t.start() for name, t in threads.items()}
+    store = Store(database_url)
+    store.ensure_schema()
+    chat = Model(id=MODEL, canonical_slug=MODEL, name="Acme Chat", created=1, endpoints=tuple(
+        Endpoint(provider=name, tag=name, context_length=8192, provider_model_id="fake/chat",
+                 pricing=Pricing(prompt="0.000001", completion="0.000002"))
+        for name in urls))
+    store.apply_catalog(Catalog(providers=tuple(
+        Provider(slug=name, name=name.title(), base_url=url + "/v1", api_key_env=KEY_ENV)
+        for name, url in urls.items()), models=(chat,)))
+    key, _ = store.create_key("replicas", "read")
+    store.dispose()
+    headers = {"Authorization": f"Bearer {key}"}
+    env = {KEY_ENV: UPSTREAM_KEY, "ROUTEYARD_LOAD_STARTER": "false",
+           "ROUTEYARD_PROBE_ENABLED": "false", "ROUTEYARD_REFRESH_INTERVAL": "1.0",
+           "ROUTEYARD_HEALTH_FLUSH_INTERVAL": "1.0", "ROUTEYARD_HEALTH_REFRESH_INTERVAL": "1.0"}
+    a = Server(database_url, tmp_path, env=env)
+    b = Server(database_url, tmp_path, env=env)
+    try:
+        n = 12
+        for _ in range(n):  # flaky first; when it fails, slow answers (both only via A)
+            r = httpx.post(a.base + "/api/v1/chat/completions", headers=headers, timeout=30,
+                           json=body(stream=True, provider={"order": ["flaky", "slow"],
+                                                            "only": ["flaky", "slow"]}))
+            chunks, _ = events(r)
+            assert chunks[-1]["usage"]["completion_tokens"] == 6
+        sent = time.monotonic()
+        counts = {name: httpx.get(url + "/_control").json()["requests"]
+                  for name, url in urls.items()}
+        failed, answered = counts["flaky"].get("failed", 0), counts["flaky"].get("streamed", 0)
+        assert failed + answered == n and 3 <= failed <= n - 3, counts  # seeded: some of each
+        assert counts["slow"] == {"streamed": failed} and counts["idle"] == {}, counts
+        expected_uptime = {"flaky": 100.0 * answered / n, "slow": 100.0}
+
+        def live() -> dict[str, dict[str, Any]]:
+            r = httpx.get(f"{b.base}/api/v1/models/{MODEL}/endpoints", headers=headers)
+            assert r.status_code == 200, r.text
+            return {e["tag"]: e for e in r.json()["data"]["endpoints"]}
+
+        # Wait until B serves every outcome of both endpoints: all three fields of each, and
+        # the uptime of all n (resp. `failed`) attempts, not of a first flushed part.
+        deadline = sent + 10
+        while True:
+            eps = live()
+            if all(eps[t]["uptime_last_30m"] is not None
+                   and eps[t]["uptime_last_30m"] == pytest.approx(expected_uptime[t], abs=0.01)
+                   and eps[t]["latency_last_30m"] is not None
+                   and eps[t]["throughput_last_30m"] is not None for t in expected_uptime):
+                break
+            assert time.monotonic() < deadline, (eps, expected_uptime)
+            time.sleep(0.1)
+        seen_after = time.monotonic() - sent
+        flaky, slow, idle = eps["flaky"], eps["slow"], eps["idle"]
+        assert flaky["uptime_last_30m"] < 100.0
+        # Latency is the time to the first token: about each fake's (histogram within 5 %,
+        # plus the loopback and a busy machine's scheduling).
+        assert 40 * 0.9 <= flaky["latency_last_30m"]["p50"] <= 40 + 150, flaky
+        assert 400 * 0.9 <= slow["latency_last_30m"]["p50"] <= 400 + 150, slow
+        # Throughput: 6 tokens, the last 5 one token interval apart, so about the fake's
+        # tokens per second times 6/5; the fast fake's well above the slow one's.
+        assert 40 * 0.8 <= slow["throughput_last_30m"]["p50"] <= 40 * 6 / 5 * 1.2, slow
+        assert flaky["throughput_last_30m"]["p50"] > 3 * slow["throughput_last_30m"]["p50"]
+        assert (idle["uptime_last_30m"], idle["latency_last_30m"],
+                idle["throughput_last_30m"]) == (None, None, None)  # never routed to
+        print(f"replica B served the live fields of {n} requests routed through A "
+              f"{seen_after:.2f}s after the last one (flush 1 s + health refresh 1 s)")
+    finally:
+        a.stop()
+        b.stop()
+        for t in threads.values():
+            t.stop()
 
 
 # -- the official SDKs, unchanged ---------------------------------------------------------------
