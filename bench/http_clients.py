@@ -1,4 +1,4 @@
-"""httpx vs aiohttp as routeyard's upstream client, under streaming load.
+"""routeyard's own HTTP client vs httpx vs aiohttp as the upstream client, under streaming load.
 
 Starts ``routeyard fake-provider`` on loopback (first token at once, tokens as fast as it can
 send them), then runs each client in a fresh interpreter of its own: streamed chat
@@ -28,7 +28,7 @@ from pathlib import Path
 
 BODY = {"model": "fake/chat", "messages": [{"role": "user", "content": "hi"}],
         "stream": True}
-CLIENTS = ("raw", "httpx", "httpx-bytes", "aiohttp", "aiohttp-bytes")
+CLIENTS = ("raw", "routeyard", "httpx", "httpx-bytes", "aiohttp", "aiohttp-bytes")
 DONE = b"data: [DONE]"
 
 
@@ -117,10 +117,35 @@ async def _aiohttp(url: str, conc: int, per_worker: int, lines: bool = True) -> 
     return times
 
 
+async def _routeyard(url: str, conc: int, per_worker: int) -> list[float]:
+    """routeyard.upstream.http1, as the router uses it: bytes in, its own SSE parser's way."""
+    from routeyard.upstream.http1 import Pool
+
+    times: list[float] = []
+    pool = Pool()
+    body = json.dumps(BODY).encode()
+
+    async def worker() -> None:
+        for _ in range(per_worker):
+            started = time.perf_counter()
+            response = await pool.request("POST", url + "/v1/chat/completions", body,
+                                          {"Content-Type": "application/json"})
+            tail = b""
+            while chunk := await response.readany():
+                tail = (tail + chunk)[-64:]
+                if DONE in tail:
+                    break
+            response.close()
+            times.append(time.perf_counter() - started)
+    await asyncio.gather(*(worker() for _ in range(conc)))
+    await pool.close()
+    return times
+
+
 def child(name: str, url: str, conc: int, per_worker: int) -> None:
     import functools
 
-    run = {"raw": _raw, "httpx": _httpx, "aiohttp": _aiohttp,
+    run = {"raw": _raw, "routeyard": _routeyard, "httpx": _httpx, "aiohttp": _aiohttp,
            "httpx-bytes": functools.partial(_httpx, lines=False),
            "aiohttp-bytes": functools.partial(_aiohttp, lines=False)}[name]
     asyncio.run(run(url, conc, max(1, per_worker // 10)))  # warm-up: imports, pool, JIT-free

@@ -1,8 +1,8 @@
 """The floor of routeyard's stack as a gateway: a raw ASGI app on Granian (routeyard serve's
-settings, one worker) that sends each POST body unchanged to one upstream URL with one pooled
-aiohttp session and streams the answer back unchanged: no key check, no routing, no rewriting,
-no records. Whatever routeyard costs above this is routeyard's own; this much any gateway on
-Granian + aiohttp pays.
+settings, one worker) that sends each POST body unchanged to one upstream URL with routeyard's
+own pooled HTTP client (routeyard.upstream.http1, the router's) and streams the answer back
+unchanged: no key check, no routing, no rewriting, no records. Whatever routeyard costs above
+this is routeyard's own; this much any gateway on Granian + that client pays.
 
     python -m bench.passthrough_app --port P --upstream http://127.0.0.1:U/v1/chat/completions
 """
@@ -18,21 +18,19 @@ _HOP = {b"content-type", b"cache-control"}  # the upstream headers passed on
 
 
 def create_app() -> Any:
-    import aiohttp
+    from routeyard.upstream.http1 import Pool
 
     upstream = os.environ[UPSTREAM_ENV]
-    session: aiohttp.ClientSession | None = None
+    pool = Pool()
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        nonlocal session
         if scope["type"] == "lifespan":
             while True:
                 message = await receive()
                 if message["type"] == "lifespan.startup":
                     await send({"type": "lifespan.startup.complete"})
                 elif message["type"] == "lifespan.shutdown":
-                    if session is not None:
-                        await session.close()
+                    await pool.close()
                     await send({"type": "lifespan.shutdown.complete"})
                     return
         chunks = []
@@ -41,16 +39,16 @@ def create_app() -> Any:
             message = await receive()
             chunks.append(message.get("body", b""))
             more = message.get("more_body", False)
-        if session is None:
-            session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=1024, keepalive_timeout=30))
-        async with session.post(upstream, data=b"".join(chunks),
-                                headers={"Content-Type": "application/json"}) as r:
-            headers = [(k.lower().encode(), v.encode()) for k, v in r.headers.items()
-                       if k.lower().encode() in _HOP]
+        r = await pool.request("POST", upstream, b"".join(chunks),
+                               {"Content-Type": "application/json"})
+        try:
+            headers = [(k.encode(), v.encode()) for k, v in r.headers.items()
+                       if k.encode() in _HOP]
             await send({"type": "http.response.start", "status": r.status, "headers": headers})
-            async for piece in r.content.iter_any():
+            while piece := await r.readany():
                 await send({"type": "http.response.body", "body": piece, "more_body": True})
+        finally:
+            r.close()
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     return app

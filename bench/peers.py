@@ -324,14 +324,12 @@ def start_routeyard(tmp: Path, fake: Server, refused_port: int) -> tuple[Gateway
 
 def start_passthrough(tmp: Path, fake: Server) -> Gateway:
     """The floor of routeyard's stack (bench/passthrough_app.py): Granian, one worker, one
-    aiohttp session, the body passed through unchanged; no routing at all."""
-    gw = Gateway("floor", "pass-through floor (Granian + aiohttp, no routing)")
-    try:
-        import aiohttp
-    except ImportError:
-        gw.skipped = "aiohttp is not installed (it comes with the router's dependencies)"
-        return gw
-    gw.detail = f"Python {sys.version.split()[0]}, aiohttp {aiohttp.__version__}, one worker"
+    pool of routeyard's HTTP client, the body passed through unchanged; no routing at all."""
+    import httptools
+
+    gw = Gateway("floor", "pass-through floor (Granian + routeyard's client, no routing)")
+    gw.detail = (f"Python {sys.version.split()[0]}, httptools {httptools.__version__}, "
+                 "one worker")
     port = free_port()
     upstream = fake.base + "/v1/chat/completions"
     server = Server("passthrough", [sys.executable, "-m", "bench.passthrough_app", "--port",

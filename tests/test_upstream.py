@@ -88,9 +88,12 @@ def test_read_within_times_out_on_a_silent_server() -> None:
             got: list[bytes] = []
             started = time.monotonic()
             try:
-                async with up.session.post(f"http://127.0.0.1:{port}/", json={}) as r:
-                    async for chunk in read_within(r.content, 5.0, 0.2):
+                r = await up.request("POST", f"http://127.0.0.1:{port}/", b"{}")
+                try:
+                    async for chunk in read_within(r, 5.0, 0.2):
                         got.append(chunk)
+                finally:
+                    r.close()
                 phase = "none"
             except UpstreamTimeout as exc:
                 phase = exc.phase

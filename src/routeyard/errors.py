@@ -47,6 +47,19 @@ class KeyNotFound(RouteyardError):
     pass
 
 
+class UpstreamError(RouteyardError):
+    """Talking to a provider failed below HTTP: see the two below (timeouts are
+    :class:`routeyard.upstream.client.UpstreamTimeout`, a :class:`TimeoutError`)."""
+
+
+class ConnectError(UpstreamError):
+    """No connection to the provider (refused, unresolvable, TLS, connect timeout)."""
+
+
+class RemoteProtocolError(UpstreamError):
+    """The provider broke the HTTP exchange: closed early, sent what is not HTTP."""
+
+
 class CatalogError(RouteyardError):
     """Invalid catalog input. ``problems`` lists ``(where, what)`` pairs."""
 

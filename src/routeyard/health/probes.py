@@ -30,9 +30,9 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
 
-import aiohttp
 import msgspec
 
+from routeyard.errors import UpstreamError
 from routeyard.health.outcomes import Outcome, Result, Source, result_for_status
 from routeyard.models import Catalog, Endpoint, Provider
 from routeyard.upstream import sse
@@ -48,6 +48,7 @@ log = logging.getLogger("routeyard.probes")
 
 PROMPT = "Reply with one word: ok."
 DEFAULT_MAX_TOKENS = 16
+MAX_LISTING_BYTES = 32 << 20  # a provider's /models answer larger than this is refused
 TOKEN_FIELDS = sse.TOKEN_FIELDS
 Clock = Callable[[], float]
 Recorder = Callable[[Outcome], None]
@@ -78,13 +79,13 @@ class ProbeResult(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _failure(exc: BaseException) -> Result:
-    if isinstance(exc, (TimeoutError, UpstreamTimeout, aiohttp.ServerTimeoutError)):
+    if isinstance(exc, (TimeoutError, UpstreamTimeout)):
         return Result.TIMEOUT
     return Result.UPSTREAM_ERROR
 
 
 # Errors a probe turns into an outcome; anything else is a bug and propagates.
-_PROBE_ERRORS = (aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError)
+_PROBE_ERRORS = (UpstreamError, TimeoutError, ValueError, KeyError, TypeError)
 
 
 # -- models ------------------------------------------------------------------------------
@@ -108,15 +109,16 @@ async def list_models(client: Upstream, provider: Provider, timeout: float, *,
     status: int | None = None
     try:
         async with asyncio.timeout(timeout):
-            async with client.traced.get(
-                _url(provider, "/models"), headers=_headers(key),
-                timeout=client.timeouts.client_timeout(timeout), allow_redirects=False,
-            ) as response:
+            response = await client.request("GET", _url(provider, "/models"),
+                                            headers=_headers(key))
+            try:
                 status = response.status
                 if not 200 <= status < 300:
                     return Listing(at=at, result=result_for_status(status), http_status=status,
                                    why=f"HTTP {status}")
-                data = json.loads(await response.read())["data"]
+                data = json.loads(await response.read(MAX_LISTING_BYTES))["data"]
+            finally:
+                response.close()
             ids = frozenset(str(m["id"]) for m in data if isinstance(m, dict) and "id" in m)
     except _PROBE_ERRORS as exc:
         return Listing(at=at, result=_failure(exc), http_status=status, why=_why(exc, key))
@@ -175,22 +177,22 @@ async def probe_completion(client: Upstream, provider: Provider, endpoint: Endpo
         "stream_options": {"include_usage": True},
     }
     at, started = clock(), time.perf_counter()
-    sent: list[float] = []
+    sent = 0.0  # when the request went out, once connected
     stream, parser, status, why = sse.StreamStats(), sse.Parser(), None, ""
     result = Result.SUCCESS
     first_byte = min(timeout, client.timeouts.first_byte or timeout)
     try:
         async with asyncio.timeout(timeout):
-            async with client.traced.post(
-                _url(provider, "/chat/completions"), json=body, headers=_headers(key),
-                timeout=client.timeouts.client_timeout(timeout), allow_redirects=False,
-                trace_request_ctx={"sent": sent},
-            ) as response:
+            response = await client.request(
+                "POST", _url(provider, "/chat/completions"), json.dumps(body).encode(),
+                {**_headers(key), "Content-Type": "application/json"})
+            try:
+                sent = response.sent_at
                 status = response.status
                 if not 200 <= status < 300:
                     result, why = result_for_status(status), f"HTTP {status}"
                 else:
-                    async for chunk in read_within(response.content, first_byte,
+                    async for chunk in read_within(response, first_byte,
                                                    client.timeouts.between_chunks):
                         now = time.perf_counter()
                         for payload in parser.feed(chunk):
@@ -198,6 +200,8 @@ async def probe_completion(client: Upstream, provider: Provider, endpoint: Endpo
                         # Stop at [DONE], not at the finish reason: usage comes after it.
                         if stream.error or stream.done:
                             break
+            finally:
+                response.close()
     except _PROBE_ERRORS as exc:
         result, why = _failure(exc), _why(exc, key)
     if result is Result.SUCCESS and stream.error:
@@ -209,7 +213,7 @@ async def probe_completion(client: Upstream, provider: Provider, endpoint: Endpo
     if result is Result.SUCCESS and stream.first is not None and stream.last is not None:
         outcome = msgspec.structs.replace(
             outcome,
-            ttft_ms=(stream.first - (sent[0] if sent else started)) * 1000.0,
+            ttft_ms=(stream.first - (sent or started)) * 1000.0,
             output_tokens=stream.usage_tokens if stream.usage_tokens else stream.deltas,
             generation_ms=(stream.last - stream.first) * 1000.0,
         )

@@ -24,16 +24,16 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
-import aiohttp
 import msgspec
 
+from routeyard.errors import UpstreamError
 from routeyard.health.outcomes import Outcome, Result, Source, result_for_status
 from routeyard.models import Endpoint, Provider
 from routeyard.router.cost import Tokens, cost, tokens_of, usage_body
 from routeyard.router.record import AttemptRecord, RoutedRequest
 from routeyard.router.select import Attempt
 from routeyard.upstream import sse
-from routeyard.upstream.client import Upstream
+from routeyard.upstream.client import Response, Upstream
 from routeyard.upstream.provider import MissingKey, api_key, scrub
 from routeyard.upstream.provider import url as upstream_url
 
@@ -124,6 +124,16 @@ def _error_message(raw: bytes) -> str:
     except (msgspec.DecodeError, ValueError):
         pass
     return raw[:200].decode("utf-8", "replace")
+
+
+async def _read_some(response: Response, limit: int) -> bytes:
+    """Up to ``limit`` bytes of an answer's body (an error's: the rest is not needed)."""
+    parts: list[bytes] = []
+    size = 0
+    while size < limit and (chunk := await response.readany()):
+        parts.append(chunk)
+        size += len(chunk)
+    return b"".join(parts)[:limit]
 
 
 def _retry_after(headers: Any) -> float | None:
@@ -247,7 +257,7 @@ class Attempter:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         headers["Content-Type"] = "application/json"
         timeouts = self.upstream.timeouts
-        response: aiohttp.ClientResponse | None = None
+        response: Response | None = None
         status: int | None = None
         try:
             # A stream must show its first token within the first-byte timeout (then each
@@ -256,9 +266,9 @@ class Attempter:
             limit = timeouts.first_byte if self.ctx.stream else timeouts.total
             try:
                 async with asyncio.timeout(limit if limit > 0 else None) as until:
-                    response = await self.upstream.session.post(
-                        upstream_url(provider, "/chat/completions"), data=_encode(body),
-                        headers=headers, allow_redirects=False)
+                    response = await self.upstream.request(
+                        "POST", upstream_url(provider, "/chat/completions"), _encode(body),
+                        headers)
                     status = response.status
                     if status >= 300:
                         raise await self._refused(response, key)
@@ -269,7 +279,7 @@ class Attempter:
             except TimeoutError:
                 what = "first token" if self.ctx.stream else "answer"
                 raise Failure(Result.TIMEOUT, f"no {what} within {limit:g} s", status) from None
-            except aiohttp.ClientError as exc:
+            except UpstreamError as exc:
                 raise Failure(Result.UPSTREAM_ERROR, scrub(_short(
                     f"{type(exc).__name__}: {exc}"), key), status) from None
             except (msgspec.DecodeError, ValueError, TypeError) as exc:
@@ -291,9 +301,9 @@ class Attempter:
             if response is not None:
                 response.close()  # an unfinished answer must not keep its connection
 
-    async def _refused(self, response: aiohttp.ClientResponse, key: str | None) -> Failure:
+    async def _refused(self, response: Response, key: str | None) -> Failure:
         status = response.status
-        raw = await response.content.read(MAX_ERROR_BYTES)
+        raw = await _read_some(response, MAX_ERROR_BYTES)
         message = scrub(_short(_error_message(raw)), key)
         result = result_for_status(status)
         if result is Result.CALLER_ERROR:
@@ -302,9 +312,9 @@ class Attempter:
         return Failure(result, f"HTTP {status}: {message}", status,
                        retry_after=_retry_after(response.headers) if status == 429 else None)
 
-    async def _complete(self, attempt: Attempt, response: aiohttp.ClientResponse, out: Output,
+    async def _complete(self, attempt: Attempt, response: Response, out: Output,
                         at: float, started: float, key: str | None) -> None:
-        raw = await response.content.read(MAX_ANSWER_BYTES)
+        raw = await response.read(MAX_ANSWER_BYTES)
         answer = _decode(raw)
         if not isinstance(answer, dict) or not isinstance(answer.get("choices"), list):
             raise Failure(Result.UPSTREAM_ERROR, "malformed answer: no choices", response.status)
@@ -331,7 +341,7 @@ class Attempter:
         encoded = _encode(data)
         await out.write(encoded, more=False)
 
-    async def _stream(self, attempt: Attempt, response: aiohttp.ClientResponse, out: Output,
+    async def _stream(self, attempt: Attempt, response: Response, out: Output,
                       at: float, started: float, key: str | None,
                       until: asyncio.Timeout) -> None:
         """Read up to the first token under the first-byte timeout (the caller's stream
@@ -358,8 +368,8 @@ class Attempter:
                 usage_sent = True
             return b"data: " + _encode(chunk) + b"\n\n"
 
-        content = response.content
-        sent_at = time.perf_counter()
+        content = response
+        sent_at = response.sent_at or time.perf_counter()  # the request went out
         # Before the first token: the caller may still get another endpoint's answer.
         while stats.first is None and not stats.finished and not stats.done:
             chunk = await content.readany()
@@ -414,7 +424,7 @@ class Attempter:
                     await out.write(b"".join(lines))
                 if failure is not None:
                     break
-        except aiohttp.ClientError as exc:
+        except UpstreamError as exc:
             failure = (Result.UPSTREAM_ERROR, scrub(_short(f"{type(exc).__name__}: {exc}"), key))
         self.tokens = tokens_of(stats.usage) if stats.usage else Tokens(completion=stats.deltas)
         self.cost = cost(endpoint.pricing, self.tokens)
