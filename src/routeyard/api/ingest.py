@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from routeyard.api.deps import decode_object, ok, read_body, require_admin, runtime
 from routeyard.errors import BadRequest
-from routeyard.health.ingest import MAX_BATCH, Resolver, parse_batch
+from routeyard.health.ingest import MAX_BATCH, Resolver, parse_encoded
 from routeyard.health.minute import Aggregator, MinuteKey, MinuteRecord
 from routeyard.health.outcomes import Outcome
 from routeyard.health.window import retention_cutoff
@@ -54,8 +54,7 @@ def count_outcomes(outcomes: list[Outcome]) -> None:
 def minute_records(outcomes: list[Outcome]) -> list[tuple[MinuteKey, MinuteRecord]]:
     """The batch counted per endpoint per minute, sorted by key."""
     aggregator = Aggregator()
-    for outcome in outcomes:
-        aggregator.record(outcome)
+    aggregator.record_all(outcomes)
     return aggregator.drain()
 
 
@@ -73,11 +72,10 @@ async def ingest_outcomes(request: Request) -> Response:
 def ingest(rt: Runtime, data: bytes | bytearray) -> dict[str, int]:
     """Decode, check, count and store one batch (blocking); the answer's data. Raises
     :class:`BadRequest` for a bad batch, of which nothing is recorded."""
-    body = decode_object(data)
     now = time.time()
     oldest = retention_cutoff(now, rt.settings.health_retention_margin_minutes) * 60.0
-    outcomes, problems = parse_batch(body, batch_resolver(rt.snapshot), now=now, oldest=oldest,
-                                     max_batch=MAX_BATCH)
+    outcomes, problems = parse_encoded(data, batch_resolver(rt.snapshot), now=now, oldest=oldest,
+                                       decode=decode_object, max_batch=MAX_BATCH)
     if problems:
         shown = problems[:50]
         raise BadRequest(

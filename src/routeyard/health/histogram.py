@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 import msgspec
 
 RATIO = 1.1
-_LOG_RATIO = math.log(RATIO)
+LOG_RATIO = math.log(RATIO)  # bucket_index(v) is floor(log(v) / LOG_RATIO)
 #: The largest relative error of a reported percentile for values inside the scale.
 RELATIVE_ERROR = math.sqrt(RATIO) - 1.0
 #: The quantiles served on the wire, in order.
@@ -34,7 +34,7 @@ QUANTILES: tuple[float, float, float, float] = (0.50, 0.75, 0.90, 0.99)
 
 def bucket_index(value: float) -> int:
     """The bucket holding ``value`` (> 0), without clamping."""
-    return math.floor(math.log(value) / _LOG_RATIO)
+    return math.floor(math.log(value) / LOG_RATIO)
 
 
 def bucket_value(index: int) -> float:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
+
+import msgspec
 
 from routeyard.health.outcomes import Outcome, Result, Source, result_for_status
 
@@ -109,3 +111,86 @@ def parse_batch(body: Any, resolve: Resolver, *, now: float, oldest: float,
             generation_ms=generation,
         ))
     return (out, []) if not problems else ([], problems)
+
+
+# -- the fast path ----------------------------------------------------------------------------
+# A batch as it usually comes (only known fields, every value of the right kind and in range)
+# is decoded by msgspec straight into these types, with no dict per item and no check in Python
+# but the window and the endpoint. Anything else, the fast type refuses and parse_batch, the one
+# source of every error message, is run on the body instead.
+
+_Count = Annotated[int, msgspec.Meta(ge=0, le=MAX_INT)]
+# int or float, each kept as it came: a float field takes a JSON integer only up to MAX_INT.
+_Amount = _Count | Annotated[float, msgspec.Meta(ge=0.0)]
+
+
+class _Item(msgspec.Struct, forbid_unknown_fields=True):
+    model_id: str
+    tag: str
+    at: _Amount | None = None
+    result: Result | None = None
+    http_status: Annotated[int, msgspec.Meta(ge=100, le=599)] | None = None
+    ttft_ms: _Amount | None = None
+    output_tokens: _Count | None = None
+    generation_ms: _Amount | None = None
+    source: Source = Source.INGEST
+
+
+class _Batch(msgspec.Struct, forbid_unknown_fields=True):
+    outcomes: list[_Item]
+
+
+_BATCH_DECODER = msgspec.json.Decoder(_Batch)
+
+
+def parse_encoded(data: bytes | bytearray, resolve: Resolver, *, now: float, oldest: float,
+                  decode: Callable[[bytes | bytearray], Any], max_batch: int = MAX_BATCH,
+                  ) -> tuple[list[Outcome], list[tuple[str, str]]]:
+    """:func:`parse_batch` of the encoded batch ``data``, with the same answer, faster.
+
+    A usual batch is decoded into typed structs and checked in one pass. At the first thing
+    unusual (not JSON, an unknown field, a value of another kind or out of range, a ``\\u``
+    escape, an endpoint not found, a time outside the window) the fast path gives up and the
+    answer is ``parse_batch(decode(data), …)``: ``decode`` is the slow path's decoder (it
+    raises what it raises for a body that is not a JSON object), and every problem reported,
+    with its message, is parse_batch's.
+    """
+    fast = None if b"\\u" in data else _fast(data, resolve, now, oldest, max_batch)
+    if fast is not None:
+        return fast, []
+    return parse_batch(decode(data), resolve, now=now, oldest=oldest, max_batch=max_batch)
+
+
+def _fast(data: bytes | bytearray, resolve: Resolver, now: float, oldest: float,
+          max_batch: int) -> list[Outcome] | None:
+    """The outcomes of a usual batch; ``None`` for any other (then parse_batch decides)."""
+    try:
+        items = _BATCH_DECODER.decode(data).outcomes
+    except (msgspec.MsgspecError, ValueError, RecursionError):
+        return None
+    if not items or len(items) > max_batch:
+        return None
+    newest = now + FUTURE_SLACK_SECONDS
+    out: list[Outcome] = []
+    append = out.append
+    for item in items:
+        found = resolve(item.model_id, item.tag)
+        if isinstance(found, str):
+            return None
+        at, status, result = item.at, item.http_status, item.result
+        if at is None:
+            at = now
+        elif not oldest <= at <= newest:
+            return None
+        if result is None:
+            if status is None:
+                return None
+            result = result_for_status(status)
+        ttft, generation = item.ttft_ms, item.generation_ms
+        append(Outcome(
+            model_id=found[0], tag=found[1], at=float(at), result=result, source=item.source,
+            http_status=status, ttft_ms=None if ttft is None else float(ttft),
+            output_tokens=item.output_tokens,
+            generation_ms=None if generation is None else float(generation),
+        ))
+    return out
