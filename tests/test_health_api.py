@@ -115,6 +115,19 @@ def test_malformed_batches_are_400(env: Env, body: Any) -> None:
     assert r.status_code == 400 and r.json()["error"]["code"] == 400
 
 
+def test_a_generation_time_too_small_to_divide_by_has_no_throughput(env: Env) -> None:
+    """5e-324 ms is a finite positive number, but 0.0 once in seconds: the batch was answered
+    with a 500 (ZeroDivisionError) before; it is stored, with no throughput."""
+    now = time.time()
+    r = env.post([{"model_id": QWEN, "tag": "chutes", "at": now - 5, "result": "success",
+                   "ttft_ms": 100, "output_tokens": 10, "generation_ms": 5e-324}] * 10)
+    assert r.status_code == 200, r.text
+    assert r.json()["data"] == {"accepted": 10, "minutes": 1}
+    e = env.endpoint("chutes")
+    assert e["uptime_last_5m"] == 100.0 and e["throughput_last_30m"] is None
+    assert e["latency_last_30m"]["p50"] == pytest.approx(midpoint(100))
+
+
 def test_ingest_needs_an_admin_key(env: Env) -> None:
     assert env.post(batch(time.time()), headers=env.read).status_code == 403
     assert env.post(batch(time.time()), headers={}).status_code == 401

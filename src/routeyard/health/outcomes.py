@@ -79,13 +79,15 @@ def throughput_of(output_tokens: int | None, generation_ms: float | None) -> flo
     """Output tokens per second: ``output_tokens / (generation_ms / 1000)``.
 
     ``None`` unless both are present, finite and greater than zero (a one-token answer has no
-    generation time and so no throughput).
+    generation time and so no throughput), and the time is not so small that it is zero
+    seconds.
     """
     if output_tokens is None or generation_ms is None:
         return None
-    if output_tokens <= 0 or not math.isfinite(generation_ms) or generation_ms <= 0:
+    seconds = generation_ms / 1000.0  # 0.0 for a denormal generation_ms: no time to divide by
+    if output_tokens <= 0 or not math.isfinite(generation_ms) or seconds <= 0:
         return None
-    return output_tokens / (generation_ms / 1000.0)
+    return output_tokens / seconds
 
 
 def result_for_status(http_status: int) -> Result:
