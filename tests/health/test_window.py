@@ -13,6 +13,7 @@ from routeyard.health.histogram import PercentileStats, bucket_index, bucket_val
 from routeyard.health.minute import Aggregator, MinuteRecord
 from routeyard.health.outcomes import Outcome, Result
 from routeyard.health.window import (
+    DEFAULT_SETTINGS,
     UNMEASURED,
     HealthSettings,
     LiveStats,
@@ -21,9 +22,7 @@ from routeyard.health.window import (
     latency,
     live_stats,
     retention_cutoff,
-    status,
     status_from,
-    sustained_outage,
     throughput,
     uptime,
     window_start,
@@ -231,10 +230,9 @@ def test_latency_and_throughput_are_null_without_data() -> None:
 # Status ---------------------------------------------------------------------------------------
 
 
-def test_disabled_wins_over_everything() -> None:
-    recs = records_of(*many(minute_at(1), S, 100))
-    assert status(recs, NOW, disabled=True) == -10
-    assert status(recs, NOW) == 0
+def status(records: Records, now: float, settings: HealthSettings = DEFAULT_SETTINGS) -> int:
+    """The measured status of an endpoint with ``records``."""
+    return live_stats(records, now, settings).status
 
 
 def test_sustained_outage_is_the_last_three_active_minutes_all_failing() -> None:
@@ -245,17 +243,14 @@ def test_sustained_outage_is_the_last_three_active_minutes_all_failing() -> None
         (minute_at(0), E),
         (minute_at(0), RL),
     )
-    assert sustained_outage(recs, NOW)
     assert status(recs, NOW) == -5
     recovered = recs + records_of((minute_at(5), S))
-    assert not sustained_outage(recovered, NOW)
     # uptime_last_5m is null (one counted attempt), uptime_last_30m = 101 / 104 ≈ 97 %
     assert status(recovered, NOW) == 0
 
 
 def test_two_failing_minutes_are_not_yet_an_outage() -> None:
     recs = records_of((minute_at(3), E), (minute_at(1), E), (minute_at(1), E))
-    assert not sustained_outage(recs, NOW)
     assert status(recs, NOW) == -3
 
 
@@ -376,7 +371,7 @@ def test_status_is_deterministic_whatever_the_order_or_split(
         split += [(minute, rest), (minute, half)]
     assert live_stats(shuffled, NOW) == expected
     assert live_stats(split, NOW) == expected
-    assert status(iter(split), NOW) == expected.status
+    assert live_stats(iter(split), NOW) == expected
 
 
 def test_effective_status_is_disabled_first_then_the_live_one() -> None:

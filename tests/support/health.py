@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from routeyard.health.histogram import RATIO, Histogram
 from routeyard.health.minute import MinuteRecord
-from routeyard.web.bars import Bar, Records, bars
+from routeyard.web.bars import Bar, Records, from_counts, minute_counts
 
 
 def merge_records(records: Iterable[MinuteRecord]) -> MinuteRecord:
@@ -33,9 +33,9 @@ def bucket_bounds(index: int) -> tuple[float, float]:
 
 def last_30_minutes(records: Records, now: float) -> list[Bar]:
     """30 one-minute bars: the ``uptime_last_30m`` window."""
-    return bars(records, now, buckets=30, bucket_minutes=1)
+    return from_counts(minute_counts(records, now, 30), buckets=30, bucket_minutes=1)
 
 
 def last_day(records: Records, now: float) -> list[Bar]:
     """24 one-hour bars: the ``uptime_last_1d`` window."""
-    return bars(records, now, buckets=24, bucket_minutes=60)
+    return from_counts(minute_counts(records, now, 24 * 60), buckets=24, bucket_minutes=60)

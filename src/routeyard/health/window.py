@@ -183,15 +183,9 @@ def throughput(
     return _merged(records, now, window_minutes, latency=False).stats()
 
 
-def sustained_outage(
-    records: Records, now: float, rules: StatusRules = DEFAULT_STATUS_RULES
-) -> bool:
-    """Whether the last ``outage_minutes`` minutes that hold counted attempts, within the last
-    ``outage_lookback_minutes``, all had zero successes (and there are that many such minutes)."""
-    return _outage_of(_counts(records, now, max(1, rules.outage_lookback_minutes)), rules)
-
-
 def _outage_of(counts: _Counts, rules: StatusRules) -> bool:
+    """Whether the last ``outage_minutes`` minutes that hold counted attempts (in ``counts``:
+    the last ``outage_lookback_minutes``) all had zero successes, and there are that many."""
     if rules.outage_minutes <= 0:
         return False
     active = sorted((m for m, (_, counted) in counts.items() if counted > 0), reverse=True)
@@ -204,15 +198,13 @@ def status_from(
     uptime_last_5m: float | None,
     uptime_last_30m: float | None,
     outage: bool,
-    disabled: bool = False,
     rules: StatusRules = DEFAULT_STATUS_RULES,
 ) -> int:
-    """The rule table: -10 disabled, -5 outage, -3 / -2 / -1 on low uptime, else 0.
+    """The rule table of the measured status: -5 outage, -3 / -2 / -1 on low uptime, else 0
+    (-10, disabled by the operator, is :func:`effective_status`'s).
 
     A null uptime never deranks: no data is not bad data.
     """
-    if disabled:
-        return STATUS_DISABLED
     if outage:
         return -5
     if uptime_last_5m is not None and uptime_last_5m < rules.uptime_5m_below:
@@ -239,33 +231,19 @@ def _settings_uptime(
     )
 
 
-def _status_of(counts: _Counts, now: float, settings: HealthSettings,
-               disabled: bool = False) -> int:
+def _status_of(counts: _Counts, now: float, settings: HealthSettings) -> int:
     rules = settings.status_rules
     first = window_start(now, max(1, rules.outage_lookback_minutes))
     return status_from(
         uptime_last_5m=_settings_uptime(counts, now, WINDOW_5M, settings),
         uptime_last_30m=_settings_uptime(counts, now, WINDOW_30M, settings),
         outage=_outage_of({m: sc for m, sc in counts.items() if m >= first}, rules),
-        disabled=disabled,
         rules=rules,
     )
 
 
 def _longest(settings: HealthSettings) -> int:
     return max(WINDOW_1D, settings.status_rules.outage_lookback_minutes)
-
-
-def status(
-    records: Records,
-    now: float,
-    settings: HealthSettings = DEFAULT_SETTINGS,
-    *,
-    disabled: bool = False,
-) -> int:
-    """The endpoint's status from its records (see :func:`status_from` for the rules)."""
-    counts = _counts(records, now, _longest(settings))
-    return _status_of(counts, now, settings, disabled)
 
 
 def live_stats(records: Records, now: float, settings: HealthSettings = DEFAULT_SETTINGS

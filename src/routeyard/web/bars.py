@@ -124,12 +124,6 @@ def from_counts(counts: Counts, *, buckets: int, bucket_minutes: int) -> list[Ba
     return out
 
 
-def bars(records: Records, now: float, *, buckets: int, bucket_minutes: int) -> list[Bar]:
-    """:func:`from_counts` straight from records."""
-    counts = minute_counts(records, now, buckets * bucket_minutes)
-    return from_counts(counts, buckets=buckets, bucket_minutes=bucket_minutes)
-
-
 def both(records: Records, now: float) -> tuple[list[Bar], list[Bar]]:
     """The 30-minute and the 1-day bars, reading the records once."""
     counts = minute_counts(records, now, WINDOW_1D)
