@@ -3,7 +3,6 @@ applied by GET /api/v1/models/user, and offered to the router as pure defaults."
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ from starlette.testclient import TestClient
 from routeyard.app import create_app
 from routeyard.catalog.declarative import read_starter
 from routeyard.models import Catalog
-from routeyard.preferences import NONE, KeyPreferences, endpoint_allowed, request_defaults
+from routeyard.preferences import NONE, KeyPreferences, endpoint_allowed
 from routeyard.store import Store
 from tests.conftest import Server, run_cli, settings_for
 from tests.schemas import validate_response
@@ -178,19 +177,6 @@ def test_a_preference_change_is_served_by_a_running_server(database_url: str,
         assert len(after) == len(before) - 2 and set(after) < set(before)
     finally:
         server.stop()
-
-
-def test_request_defaults_give_the_request_the_last_word_but_ignores_add_up() -> None:
-    prefs = KeyPreferences(ignore=("azure",), quantizations=("fp8",), data_collection="deny",
-                           zdr=True)
-    assert request_defaults(prefs, None) == {
-        "ignore": ["azure"], "quantizations": ["fp8"], "data_collection": "deny", "zdr": True}
-    assert request_defaults(prefs, {"ignore": ["novita"], "quantizations": ["bf16"],
-                                    "data_collection": "allow", "zdr": False, "sort": "price"}
-                            ) == {"ignore": ["novita", "azure"], "quantizations": ["bf16"],
-                                  "data_collection": "allow", "zdr": False, "sort": "price"}
-    assert request_defaults(NONE, {"order": ["a"]}) == {"order": ["a"]}
-    assert json.dumps(request_defaults(NONE, None)) == "{}"
 
 
 POLICY_FILE = """

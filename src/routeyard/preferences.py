@@ -91,20 +91,3 @@ def endpoint_allowed(prefs: KeyPreferences, endpoint: Endpoint, provider: Provid
         if prefs.zdr and not policy.is_zdr:
             return False
     return True
-
-
-def request_defaults(prefs: KeyPreferences, provider: dict[str, Any] | None) -> dict[str, Any]:
-    """A request's ``provider`` object with the key's preferences as defaults: what the
-    request says wins, except that ``ignore`` lists add up (the key's ignored providers are
-    never used)."""
-    out = dict(provider or {})
-    if prefs.ignore:
-        asked = [str(s) for s in out.get("ignore") or []]
-        out["ignore"] = list(dict.fromkeys([*asked, *prefs.ignore]))
-    if prefs.quantizations and "quantizations" not in out:
-        out["quantizations"] = list(prefs.quantizations)
-    if prefs.data_collection != "allow" and "data_collection" not in out:
-        out["data_collection"] = prefs.data_collection
-    if prefs.zdr and "zdr" not in out:
-        out["zdr"] = True
-    return out
