@@ -120,3 +120,18 @@ def test_junk_outcome_batches_are_refused_by_name_and_nothing_else(body: Any) ->
     assert len(outcomes) == len(body["outcomes"])  # accepted means every item was recorded
     for outcome in outcomes:
         assert outcome.model_id == "a/b" and NOW - 86_400 <= outcome.at <= NOW + 60
+
+
+def test_a_signalling_nan_default_parameter_is_a_catalog_error() -> None:
+    """Found by the property above: ``Decimal("sNaN")`` (JSON read with parse_float=Decimal
+    cannot make one, but a TOML or Python caller can) raised ValueError from ``math.isfinite``."""
+    data = {"providers": [{"slug": "p", "name": "P"}], "models": [{
+        "id": "a/b", "name": "B", "created": 1, "endpoints": [{
+            "provider": "p", "context_length": 1, "pricing": {"prompt": "0", "completion": "0"},
+        }], "default_parameters": {"temperature": Decimal("sNaN")}}]}
+    try:
+        check_catalog(data, "x")
+    except CatalogError as exc:
+        assert any(where.endswith("default_parameters.temperature") for where, _ in exc.problems)
+    else:
+        raise AssertionError("an sNaN was accepted")

@@ -319,8 +319,9 @@ def _default_parameters(c: Checker, raw: dict[str, Any], path: str) -> dict[str,
         if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
             c.fail(where, f"expected a number, got {_kind(value)}")
             continue
-        if isinstance(value, float | Decimal) and not (math.isfinite(value)
-                                                       and decimal_in_range(value)):
+        finite = (value.is_finite() if isinstance(value, Decimal)  # sNaN: no float()
+                  else isinstance(value, int | str) or math.isfinite(value))
+        if isinstance(value, float | Decimal) and not (finite and decimal_in_range(value)):
             c.fail(where, f"expected a finite number, got {value}"[:200])
             continue
         if isinstance(value, str):
