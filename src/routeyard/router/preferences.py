@@ -132,7 +132,7 @@ def used_parameters(body: dict[str, Any]) -> frozenset[str]:
     """The parameters a request body uses (present and not null), for
     ``require_parameters``. ``response_format`` of type ``json_schema`` also needs
     ``structured_outputs``."""
-    used = {k for k in PARAMETERS if body.get(k) is not None}
+    used = {k for k, v in body.items() if v is not None and k in PARAMETERS}
     fmt = body.get("response_format")
     if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
         used.add("structured_outputs")
