@@ -41,6 +41,7 @@ from routeyard.runtime import Runtime
 log = logging.getLogger("routeyard.router")
 _rng = random.Random()  # seeded from the OS at import; the plan route can take ?seed=
 _encode = msgspec.json.Encoder(decimal_format="number").encode
+WATCH_DELAY = 0.02  # seconds before a request starts watching for its caller's disconnect
 _JSON = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
 _SSE = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache"),
         (b"x-accel-buffering", b"no")]
@@ -251,7 +252,15 @@ class ChatRoute:
             if me is not None:
                 me.cancel()
 
-        watcher = asyncio.ensure_future(watch())
+        # Started only once the request has run WATCH_DELAY: most non-streamed answers are
+        # done by then and never pay for a second task and its cancellation.
+        watcher: asyncio.Future[None] | None = None
+
+        def start_watching() -> None:
+            nonlocal watcher
+            watcher = asyncio.ensure_future(watch())
+
+        timer = asyncio.get_running_loop().call_later(WATCH_DELAY, start_watching)
         try:
             try:
                 await attempter.run(out)
@@ -266,7 +275,9 @@ class ChatRoute:
             except OSError:
                 attempter.cancelled = True  # the caller's socket went away under a send
         finally:
-            watcher.cancel()  # not awaited: nothing in here may be interrupted
+            timer.cancel()
+            if watcher is not None:
+                watcher.cancel()  # not awaited: nothing in here may be interrupted
             status = attempter.status if out.started or attempter.cancelled else 500
             total = time.perf_counter() - started
             m.route_overhead.observe(max(0.0, total - attempter.upstream_seconds))
