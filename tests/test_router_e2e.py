@@ -33,7 +33,7 @@ BASE: dict[str, Any] = {
     "models": ["fake/chat", "fake/reasoner"], "fail_rate": 0.0, "rate_limit_rate": 0.0,
     "ttft_ms": 20.0, "tokens_per_s": 500.0, "output_tokens": 6, "reasoning_tokens": 3,
     "reasoning_models": ["fake/reasoner"], "api_key": UPSTREAM_KEY, "seed": 7,
-    "break_after_tokens": 0,
+    "break_after_tokens": 0, "hold_headers": False,
 }
 PRICES = {"cheap": ("0.000001", "0.000002"), "mid": ("0.000002", "0.000004"),
           "dear": ("0.000004", "0.000008")}
@@ -390,6 +390,20 @@ def test_routed_traffic_moves_the_endpoints_live_fields(routed: Routed) -> None:
     assert eps["mid"]["latency_last_30m"]["p50"] >= 15  # the fake's 20 ms to the first token
     assert eps["mid"]["throughput_last_30m"]["p50"] > 0
     assert eps["nourl"]["uptime_last_30m"] is None  # never routed to
+
+
+def test_time_to_first_token_runs_from_the_request_even_when_headers_wait_for_it(
+        routed: Routed) -> None:
+    # A provider that sends its response headers only with the first token: timed from
+    # the response headers, its 300 ms would read as about 0.
+    routed.control("mid", ttft_ms=300.0, hold_headers=True)
+    r = routed.chat(body(stream=True, provider={"order": ["mid"]}))
+    chunks, _ = events(r)
+    assert chunks[-1]["provider"] == "Mid"
+    gen = httpx.get(f"{routed.server.base}/api/v1/generation",
+                    params={"id": r.headers["x-generation-id"]}, headers=routed.headers)
+    assert gen.status_code == 200, gen.text
+    assert 300 <= gen.json()["data"]["latency"] <= 300 + 200, gen.json()["data"]
 
 
 REPLICA_FAKES: dict[str, dict[str, Any]] = {

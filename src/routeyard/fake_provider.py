@@ -64,6 +64,9 @@ class FakeProviderConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
     #: prompt tokens reported as cached (``prompt_tokens_details.cached_tokens``, at most
     #: the prompt's)
     cached_tokens: Annotated[int, msgspec.Meta(ge=0)] = 0
+    #: a stream's response headers come with its first token, not at once (as from
+    #: providers, or proxies in front of them, that send nothing before the first token)
+    hold_headers: bool = False
 
 
 def validated(config: FakeProviderConfig, **changes: Any) -> FakeProviderConfig:
@@ -209,6 +212,8 @@ def create_fake_provider(config: FakeProviderConfig | None = None) -> Starlette:
         interval = 1.0 / config.tokens_per_s
         if body.get("stream") is True:
             state.count("streamed")
+            if config.hold_headers:
+                await _sleep_until(start)
             return StreamingResponse(
                 _stream(state, head, deltas, finish,
                         _usage(body, deltas, config.cached_tokens), start, interval,

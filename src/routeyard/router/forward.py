@@ -352,7 +352,6 @@ class Attempter:
         provider = self.ctx.providers[attempt.provider]
         endpoint = self.ctx.endpoints[(attempt.model_id, attempt.tag)]
         usage_sent = False
-        sent_at: float | None = None
 
         def rewrite(payload: bytes, now: float) -> bytes | None:
             nonlocal usage_sent
