@@ -552,9 +552,12 @@ def fake_provider(host: str, port: int, models: tuple[str, ...], **options: Any)
               help="Routed requests per second (0: none, only the probes).")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of the fake providers' failures and of the traffic.")
+@click.option("--probes/--no-probes", default=True, show_default=True,
+              help="Probe every endpoint every 5 s (--no-probes: only the routed requests "
+                   "feed the live fields).")
 @_guard
 def demo(host: str, port: int, database_url: str | None, duration: float | None, rate: float,
-         seed: int) -> None:
+         seed: int, probes: bool) -> None:
     """Fake providers, a catalog pointed at them, routeyard serving it and a trickle of
     routed traffic: the status page and the live fields fill within a minute."""
     from routeyard import demo as demo_run
@@ -567,7 +570,7 @@ def demo(host: str, port: int, database_url: str | None, duration: float | None,
                    "temporary database of its own (--database-url to choose one)", err=True)
     outcomes = demo_run.run(host=host, port=port, database_url=database_url,
                             duration=duration, rate=rate, seed=seed,
-                            echo=click.echo)
+                            echo=click.echo, probes=probes)
     click.echo("routed requests: " + (", ".join(
         f"{n} x {what}" for what, n in sorted(outcomes.items())) or "none"))
 

@@ -4,9 +4,10 @@ Fake providers (:mod:`routeyard.fake_provider`, one per provider of the starter 
 each with a speed and a failure rate of its own) serve from one local server; a catalog of
 the demo's own (a temporary SQLite database, unless one is named) holds the starter catalog
 with every provider pointed at its fake; ``routeyard serve`` serves it, probing every
-endpoint every few seconds; and a trickle of routed requests (``POST
-/api/v1/chat/completions``, streamed and not) goes through it. Within a minute the status
-page's bars and the endpoints API's live fields (uptime, latency, throughput) fill in.
+endpoint every few seconds (unless ``probes`` is off: then routed traffic alone feeds the
+live fields); and a trickle of routed requests (``POST /api/v1/chat/completions``,
+streamed and not) goes through it. Within a minute the status page's bars and the
+endpoints API's live fields (uptime, latency, throughput) fill in.
 
 The plan (which provider behaves how, which request goes where) is pure and seeded
 (:func:`profiles`, :func:`demo_catalog`, :func:`traffic`); :func:`run` does the I/O.
@@ -44,6 +45,9 @@ from routeyard.store import Store
 
 ROUTE = "/api/v1/chat/completions"
 PROBE_INTERVAL = 5.0  # seconds between the demo server's probe rounds
+#: The model the banner's ``curl`` shows; every other routed request goes to it, so that
+#: its live fields fill from routed traffic within seconds (the rest are spread over 41).
+FEATURED = "qwen/qwen3-235b-a22b-thinking-2507"
 
 
 @dataclass(frozen=True)
@@ -104,16 +108,19 @@ def demo_catalog(catalog: Catalog, urls: dict[str, str]) -> Catalog:
 
 
 def traffic(catalog: Catalog, seed: int = 0) -> Iterator[dict[str, object]]:
-    """Routed request bodies without end: a model of the catalog with an endpoint at
-    random, every other one streamed, a short prompt and a small ``max_tokens``."""
+    """Routed request bodies without end: every other one for :data:`FEATURED` (when the
+    catalog has it with an endpoint), the others for a model of the catalog with an
+    endpoint at random; streamed and not in turn (for the featured model too), a short
+    prompt and a small ``max_tokens``."""
     rng = random.Random(seed)
     models: list[Model] = sorted((m for m in catalog.models if m.endpoints),
                                  key=lambda m: m.id)
+    featured = next((m for m in models if m.id == FEATURED), None)
     n = 0
     while True:
-        model = rng.choice(models)
         n += 1
-        yield {"model": model.id, "stream": n % 2 == 0, "max_tokens": 24,
+        model = featured if featured is not None and n % 2 == 1 else rng.choice(models)
+        yield {"model": model.id, "stream": (n // 2) % 2 == 0, "max_tokens": 24,
                "messages": [{"role": "user", "content": f"Demo request {n}: say hello."}]}
 
 
@@ -160,9 +167,11 @@ def _wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 60.0)
 
 
 def run(*, host: str, port: int, database_url: str | None, duration: float | None,
-        rate: float, seed: int, echo: Callable[[str], None]) -> Counter[str]:
+        rate: float, seed: int, echo: Callable[[str], None],
+        probes: bool = True) -> Counter[str]:
     """Run the demo until ``duration`` seconds have passed (None: until interrupted); the
-    routed requests' outcomes (HTTP status, or the error) counted."""
+    routed requests' outcomes (HTTP status, or the error) counted. Without ``probes`` the
+    server runs no probes: only the routed requests move the live fields."""
     tmp = Path(tempfile.mkdtemp(prefix="routeyard-demo-"))
     url = database_url or f"sqlite:///{tmp / 'demo.db'}"
     outcomes: Counter[str] = Counter()
@@ -186,12 +195,13 @@ def run(*, host: str, port: int, database_url: str | None, duration: float | Non
                    ROUTEYARD_DATA_DIR=str(tmp), ROUTEYARD_PROBE_INTERVAL=str(PROBE_INTERVAL),
                    ROUTEYARD_PROBE_JITTER="1", ROUTEYARD_PROBE_TIMEOUT="10",
                    ROUTEYARD_PROBE_CONCURRENCY="32",
+                   ROUTEYARD_PROBE_ENABLED="true" if probes else "false",
                    ROUTEYARD_ACCESS_LOG="false", ROUTEYARD_LOG_LEVEL="warning")
         proc = subprocess.Popen([sys.executable, "-m", "routeyard.cli", "serve"], env=env)
         stack.callback(_stop, proc)
         base = f"http://{host}:{port}"
         _wait_ready(base, proc)
-        echo(_banner(base, url, database_url is None, key, planned, fakes_url))
+        echo(_banner(base, url, database_url is None, key, planned, fakes_url, probes))
         outcomes = _send(base, key, catalog, rate=rate, duration=duration, seed=seed,
                          echo=echo)
     return outcomes
@@ -208,16 +218,18 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def _banner(base: str, url: str, temporary: bool, key: str,
-            planned: dict[str, tuple[Profile, FakeProviderConfig]], fakes_url: str) -> str:
+            planned: dict[str, tuple[Profile, FakeProviderConfig]], fakes_url: str,
+            probes: bool = True) -> str:
     where = "a temporary database, removed at the end" if temporary else url
     lines = [
         f"routeyard demo: serving {base}/api/v1 from {where}",
         f"  status page:  {base}/",
         f"  a read key:   {key}",
         (f"  try:          curl -H 'Authorization: Bearer {key}' "
-         f"{base}/api/v1/models/qwen/qwen3-235b-a22b-thinking-2507/endpoints"),
+         f"{base}/api/v1/models/{FEATURED}/endpoints"),
         (f"  fake providers on {fakes_url}/<provider>/v1 "
-         f"(probed every {PROBE_INTERVAL:.0f} s):"),
+         + (f"(probed every {PROBE_INTERVAL:.0f} s):" if probes
+            else "(not probed: only routed requests feed the live fields):")),
     ]
     for slug, (p, _) in planned.items():
         limited = f", {p.rate_limit_rate:.0%} rate-limited" if p.rate_limit_rate else ""
