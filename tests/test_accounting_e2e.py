@@ -6,7 +6,9 @@ once the limit allows it, and nothing private in records, logs or /activity."""
 
 from __future__ import annotations
 
+import glob
 import json
+import os
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +20,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from routeyard.accounting.periods import DAY, day_start, month_start, week_start
 from routeyard.fake_provider import FakeProviderConfig, FakeProviderThread
 from routeyard.models import Catalog, Endpoint, Model, Pricing, Provider
 from routeyard.store import Store
@@ -284,3 +287,96 @@ def test_the_limit_holds_under_64_concurrent_requests_of_one_key(
         store.dispose()
         if redis is not None:
             redis.stop()
+
+
+# -- the daily reset, on the real clock ------------------------------------------------------
+# The server runs under libfaketime (Debian's `faketime` package) with its clock set a few
+# seconds before a UTC midnight: the key crosses its daily limit, the real clock turns the
+# day inside routeyard serve (its Granian worker and threads alike), and the key is served
+# again. Nothing in routeyard knows about it: LD_PRELOAD moves the process's clock.
+FAKETIME_LIBS = sorted(glob.glob("/usr/lib/*/faketime/libfaketimeMT.so.1"))
+REQUIRE_FAKETIME = os.environ.get("ROUTEYARD_TEST_REQUIRE_FAKETIME") == "1"
+LEAD_S = 15  # real seconds from now to the server's midnight: start, spend, be refused
+
+
+def test_a_key_over_its_daily_limit_is_served_again_after_utc_midnight(
+        database_url: str, tmp_path: Path) -> None:
+    if not FAKETIME_LIBS:
+        message = "libfaketime not installed (apt-get install faketime)"
+        if REQUIRE_FAKETIME:
+            pytest.fail(message)
+        pytest.skip(message)
+    fake = FakeProviderThread(FakeProviderConfig(
+        models=["fake/reasoner"], reasoning_models=["fake/reasoner"], ttft_ms=5.0,
+        tokens_per_s=2000.0, output_tokens=6, reasoning_tokens=3, cached_tokens=2,
+        api_key=UPSTREAM_KEY))
+    url = fake.start()
+    store = Store(database_url)
+    store.ensure_schema()
+    store.apply_catalog(Catalog(
+        providers=(Provider(slug="acme", name="Acme Cloud", base_url=url + "/v1",
+                            api_key_env=KEY_ENV),),
+        models=(Model(id=MODEL, canonical_slug=MODEL, name="Thinker", created=1,
+                      endpoints=(Endpoint(provider="acme", tag="acme", context_length=8192,
+                                          pricing=PRICING, provider_model_id="fake/reasoner"),
+                                 )),)))
+    limit = 2 * COST + COST / 2
+    key, _ = store.create_key("daily", "read", limit=limit, limit_reset="daily")
+    headers = {"authorization": f"Bearer {key}"}
+    midnight = day_start(time.time()) + DAY  # the server's next UTC midnight ...
+    offset = int(midnight - (time.time() + LEAD_S))  # ... LEAD_S real seconds from now
+    real_midnight = midnight - offset
+    server = Server(database_url, tmp_path, env={
+        **ENV, "LD_PRELOAD": FAKETIME_LIBS[0], "FAKETIME": f"{offset:+d}",
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1", "ROUTEYARD_LOG_LEVEL": "info"})
+
+    def chat() -> httpx.Response:
+        return httpx.post(f"{server.base}/api/v1/chat/completions", headers=headers, timeout=30,
+                          json={"model": MODEL, "messages": [{"role": "user", "content": PROMPT}]})
+
+    def key_info() -> dict[str, Any]:
+        r = httpx.get(f"{server.base}/api/v1/key", headers=headers, timeout=10)
+        assert r.status_code == 200, r.text
+        return dict(r.json()["data"])
+
+    def upstream_calls() -> int:
+        return int(httpx.get(url + "/_control").json()["requests"].get("completed", 0))
+
+    try:
+        for _ in range(3):  # 0, 1 then 2 costs spent: all under 2.5
+            r = chat()
+            assert r.status_code == 200, r.text
+        # The server's clock is the faked one, still before its midnight.
+        assert midnight - LEAD_S - 5 <= r.json()["created"] < midnight, (
+            f"routeyard serve's clock reads {r.json()['created']}, not just before {midnight}: "
+            "libfaketime is not in effect", server.log()[-2000:])
+        calls = upstream_calls()
+        assert calls == 3
+        refused = chat()
+        assert refused.status_code == 402, refused.text
+        error = refused.json()["error"]
+        assert error["code"] == 402 and error["metadata"]["limit_reset"] == "daily"
+        assert Decimal(error["metadata"]["usage"]) == 3 * COST
+        assert upstream_calls() == calls  # refused before any upstream call
+        before = key_info()
+        assert time.time() < real_midnight - 0.5, "too slow: midnight passed before the 402"
+        assert Decimal(json.dumps(before["usage_daily"])) == 3 * COST
+        assert before["limit_remaining"] == 0 and before["limit_reset"] == "daily"
+        # UTC midnight on the server's clock: the same key is served again.
+        time.sleep(max(0.0, real_midnight - time.time()))
+        waited = wait_for(lambda: _status(chat(), 200), timeout=10.0)
+        assert upstream_calls() == calls + 1
+        after = key_info()
+        assert Decimal(json.dumps(after["usage_daily"])) == COST  # the new day's one request
+        assert Decimal(json.dumps(after["usage"])) == 4 * COST  # all time: kept
+        same_week = week_start(midnight) == week_start(midnight - 1)
+        same_month = month_start(midnight) == month_start(midnight - 1)
+        assert Decimal(json.dumps(after["usage_weekly"])) == (4 if same_week else 1) * COST
+        assert Decimal(json.dumps(after["usage_monthly"])) == (4 if same_month else 1) * COST
+        assert Decimal(json.dumps(after["limit_remaining"])) == limit - COST
+        print(f"\nserved again {waited:.2f}s after the server's UTC midnight "
+              f"(FAKETIME={offset:+d}s)")
+    finally:
+        server.stop()
+        fake.stop()
+        store.dispose()
