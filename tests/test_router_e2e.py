@@ -406,13 +406,37 @@ def test_time_to_first_token_runs_from_the_request_even_when_headers_wait_for_it
     assert 300 <= gen.json()["data"]["latency"] <= 300 + 200, gen.json()["data"]
 
 
+def test_latency_of_a_whole_answer_runs_to_its_last_byte_and_stays_out_of_the_endpoints(
+        routed: Routed) -> None:
+    # 300 ms to the first token, then 5 more tokens 20 ms apart: 400 ms to the last one.
+    routed.control("mid", ttft_ms=300.0, tokens_per_s=50.0)
+    plain = routed.chat(body(provider={"order": ["mid"]}))
+    assert plain.status_code == 200, plain.text
+    streamed = routed.chat(body(stream=True, provider={"order": ["mid"]}))
+    events(streamed)
+
+    def generation(r: httpx.Response) -> dict[str, Any]:
+        g = httpx.get(f"{routed.server.base}/api/v1/generation",
+                      params={"id": r.headers["x-generation-id"]}, headers=routed.headers)
+        assert g.status_code == 200, g.text
+        return dict(g.json()["data"])
+
+    whole, stream = generation(plain), generation(streamed)
+    # A whole answer: its first token came, as far as routeyard sees, with its last byte.
+    assert 400 <= whole["latency"] <= 400 + 200 and whole["generation_time"] is None, whole
+    # A stream: to the first token, then the generation time to the last one.
+    assert 300 <= stream["latency"] <= 300 + 200, stream
+    assert 100 * 0.8 <= stream["generation_time"] <= 100 + 150, stream
+
+
 REPLICA_FAKES: dict[str, dict[str, Any]] = {
     # one that fails about half its requests (seeded: the same ones every run), fast;
     # one that never fails but is slow to its first token and slow to stream;
-    # one that is never routed to
+    # one that only gets whole (non-streamed) answers; one that is never routed to
     "flaky": {"fail_rate": 0.5, "ttft_ms": 40.0, "tokens_per_s": 400.0, "seed": 11},
     "slow": {"fail_rate": 0.0, "ttft_ms": 400.0, "tokens_per_s": 40.0, "seed": 12},
-    "idle": {"fail_rate": 0.0, "ttft_ms": 40.0, "tokens_per_s": 400.0, "seed": 13},
+    "plain": {"fail_rate": 0.0, "ttft_ms": 40.0, "tokens_per_s": 400.0, "seed": 13},
+    "idle": {"fail_rate": 0.0, "ttft_ms": 40.0, "tokens_per_s": 400.0, "seed": 14},
 }
 
 
@@ -447,13 +471,18 @@ def test_traffic_routed_through_one_replica_moves_the_live_fields_seen_by_the_ot
                                                             "only": ["flaky", "slow"]}))
             chunks, _ = events(r)
             assert chunks[-1]["usage"]["completion_tokens"] == 6
+        for _ in range(3):  # whole answers: uptime, but no time to first token to measure
+            r = httpx.post(a.base + "/api/v1/chat/completions", headers=headers, timeout=30,
+                           json=body(provider={"only": ["plain"]}))
+            assert r.status_code == 200 and r.json()["provider"] == "Plain", r.text
         sent = time.monotonic()
         counts = {name: httpx.get(url + "/_control").json()["requests"]
                   for name, url in urls.items()}
         failed, answered = counts["flaky"].get("failed", 0), counts["flaky"].get("streamed", 0)
         assert failed + answered == n and 3 <= failed <= n - 3, counts  # seeded: some of each
         assert counts["slow"] == {"streamed": failed} and counts["idle"] == {}, counts
-        expected_uptime = {"flaky": 100.0 * answered / n, "slow": 100.0}
+        assert counts["plain"] == {"completed": 3}, counts
+        expected_uptime = {"flaky": 100.0 * answered / n, "slow": 100.0, "plain": 100.0}
 
         def live() -> dict[str, dict[str, Any]]:
             r = httpx.get(f"{b.base}/api/v1/models/{MODEL}/endpoints", headers=headers)
@@ -467,8 +496,9 @@ def test_traffic_routed_through_one_replica_moves_the_live_fields_seen_by_the_ot
             eps = live()
             if all(eps[t]["uptime_last_30m"] is not None
                    and eps[t]["uptime_last_30m"] == pytest.approx(expected_uptime[t], abs=0.01)
-                   and eps[t]["latency_last_30m"] is not None
-                   and eps[t]["throughput_last_30m"] is not None for t in expected_uptime):
+                   and (t == "plain" or eps[t]["latency_last_30m"] is not None
+                        and eps[t]["throughput_last_30m"] is not None)
+                   for t in expected_uptime):
                 break
             assert time.monotonic() < deadline, (eps, expected_uptime)
             time.sleep(0.1)
@@ -483,6 +513,9 @@ def test_traffic_routed_through_one_replica_moves_the_live_fields_seen_by_the_ot
         # tokens per second times 6/5; the fast fake's well above the slow one's.
         assert 40 * 0.8 <= slow["throughput_last_30m"]["p50"] <= 40 * 6 / 5 * 1.2, slow
         assert flaky["throughput_last_30m"]["p50"] > 3 * slow["throughput_last_30m"]["p50"]
+        # Whole answers moved the uptime of theirs, not its latency or throughput.
+        assert (eps["plain"]["latency_last_30m"], eps["plain"]["throughput_last_30m"]) == (
+            None, None)
         assert (idle["uptime_last_30m"], idle["latency_last_30m"],
                 idle["throughput_last_30m"]) == (None, None, None)  # never routed to
         print(f"replica B served the live fields of {n} requests routed through A "

@@ -13,11 +13,8 @@ def generation_of(r: RoutedRequest,
     """``r`` as a :class:`Generation`; None for a request without a key (nothing to bill)."""
     if r.key_id is None:
         return None
+    # ``ttft_ms``: a stream's time to first token; a whole answer's time to its last byte.
     ttft = r.ttft_ms
-    if ttft is None and r.tag is not None and r.attempts:
-        # A non-streamed answer arrives whole: its first token came with the last byte.
-        last = r.attempts[-1]
-        ttft = last.ttft_ms if last.ttft_ms is not None else last.duration_ms
     return Generation(
         id=r.generation_id, key_id=r.key_id, model=r.model_used or r.model,
         provider=r.provider, provider_name=provider_name(r.provider) if r.provider else None,

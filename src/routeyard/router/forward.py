@@ -335,6 +335,12 @@ class Attempter:
         }
         self.answered = attempt
         self.upstream_done = time.perf_counter()
+        # A whole answer's first token is, as far as we can see, its last byte: its latency
+        # (the generation record's) runs from sending the request to there. The time to the
+        # response headers would be no truer: a provider may send them at once and the body
+        # later. It is no time to first token, so the endpoint's latency (and throughput)
+        # does not take it: the outcome moves uptime only (docs/routing.md).
+        self.ttft_ms = (self.upstream_done - (response.sent_at or started)) * 1000.0
         self._note(attempt, at, started, Result.SUCCESS, response.status, "",
                    output_tokens=self.tokens.completion or None)
         out.content = True

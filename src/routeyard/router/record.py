@@ -33,7 +33,7 @@ class RoutedRequest(msgspec.Struct, frozen=True, kw_only=True):
     reasoning_tokens: int = 0
     cached_tokens: int = 0
     cost: Decimal = Decimal(0)
-    ttft_ms: float | None = None
+    ttft_ms: float | None = None  # from sending: to the first token (stream), else the last byte
     generation_ms: float | None = None
     finish_reason: str | None = None
     streamed: bool = False
