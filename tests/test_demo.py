@@ -85,6 +85,7 @@ def test_demo_fills_the_live_fields_from_routed_traffic_within_seconds(tmp_path:
         before = _live(base, key)
         assert all(e[f] is None for e in before for f in FIELDS)  # a fresh catalog of its own
         filled: list[dict[str, Any]] = []
+        endpoints = before
         while time.monotonic() < started + 25:
             endpoints = _live(base, key)
             filled = [e for e in endpoints if all(e[f] is not None for f in FIELDS)]
