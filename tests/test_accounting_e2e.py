@@ -349,7 +349,7 @@ def test_a_key_over_its_daily_limit_is_served_again_after_utc_midnight(
         # The server's clock is the faked one, still before its midnight.
         assert midnight - LEAD_S - 5 <= r.json()["created"] < midnight, (
             f"routeyard serve's clock reads {r.json()['created']}, not just before {midnight}: "
-            "libfaketime is not in effect", server.log()[-2000:])
+            f"libfaketime is not in effect\n{server.log()[-2000:]}")
         calls = upstream_calls()
         assert calls == 3
         refused = chat()
