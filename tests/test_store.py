@@ -215,3 +215,31 @@ def test_health_minutes_merge_into_existing_rows_per_writer(database_url: str) -
     assert got == {(a, "w1"): (4, 1, 2, 20.0), (b, "w1"): (2, 3, 2, 20.0),
                    (c, "w1"): (5, 0, 1, 20.0), (a, "w2"): (7, 0, 1, 20.0)}
     store.dispose()
+
+
+@pytest.mark.parametrize("max_listed", [500, 0])  # the batch's endpoints named in the read, or not
+def test_a_merge_reads_and_changes_only_its_own_endpoints_rows(database_url: str,
+                                                               max_listed: int) -> None:
+    """Rows of the same writer and minutes but of other endpoints are neither changed nor
+    returned; the batch's own rows are added into, whichever way they are read."""
+    from routeyard.health.minute import MinuteKey, MinuteRecord
+    from routeyard.store import health as sh
+
+    store = Store(database_url)
+    store.ensure_schema()
+    a, b, other_tag, other_model = (MinuteKey("m/x", "p", 100), MinuteKey("m/x", "p", 101),
+                                    MinuteKey("m/x", "q", 100), MinuteKey("m/y", "p", 101))
+    with store.transaction() as conn:
+        sh.merge_rows(conn, "w1", [(k, MinuteRecord(success=n)) for n, k in
+                                   enumerate([a, b, other_tag, other_model], start=1)], now=10)
+    with store.transaction() as conn:
+        written = sh.merge_rows(conn, "w1", [(a, MinuteRecord(timeout=5)),
+                                             (b, MinuteRecord(success=10))],
+                                now=20, max_listed=max_listed)
+    assert {k: (r.success, r.timeout) for k, r in written.items()} == {a: (1, 5), b: (12, 0)}
+    with store.transaction() as conn:
+        rows = {key: (rec.success, rec.timeout, updated) for key, _w, rec, updated
+                in sh.read_minutes(conn, updated_since=0, min_minute=0)}
+    assert rows == {a: (1, 5, 20.0), b: (12, 0, 20.0), other_tag: (3, 0, 10.0),
+                    other_model: (4, 0, 10.0)}
+    store.dispose()

@@ -13,6 +13,9 @@ from routeyard.store.tables import health_minutes, leases
 
 COUNT_FIELDS = ("success", "upstream_error", "timeout", "rate_limited", "caller_error")
 HealthRow = tuple[MinuteKey, str, MinuteRecord, float]
+# A merge names its endpoints in the read (two bound parameters each) up to this many; past
+# it, it reads all the writer's rows of the batch's minutes (SQLite's limit is 32,766).
+MAX_ENDPOINTS_LISTED = 500
 
 
 def _decode(row: Any) -> MinuteRecord:
@@ -30,7 +33,8 @@ _UPDATE = sa.update(health_minutes).where(
 
 
 def merge_rows(conn: Connection, writer: str, items: Iterable[tuple[MinuteKey, MinuteRecord]],
-               now: float) -> dict[MinuteKey, MinuteRecord]:
+               now: float, *, max_listed: int = MAX_ENDPOINTS_LISTED
+               ) -> dict[MinuteKey, MinuteRecord]:
     """Add ``items`` into this writer's rows (read, merge, write back); returns the records
     now held by every row written: what reading them back would give once the transaction
     commits. Only this writer touches its rows, so there is no contention between
@@ -39,13 +43,18 @@ def merge_rows(conn: Connection, writer: str, items: Iterable[tuple[MinuteKey, M
     if not batch:
         return {}
     minutes = sorted({key.minute for key, _ in batch})
+    endpoints = sorted({(key.model_id, key.tag) for key, _ in batch})
+    query = sa.select(health_minutes).where(
+        health_minutes.c.writer == writer,
+        health_minutes.c.minute >= minutes[0], health_minutes.c.minute <= minutes[-1],
+    )
+    if len(endpoints) <= max_listed:
+        # Only the batch's endpoints: the writer's other rows of those minutes (a seed or a
+        # batch over many endpoints just before) would be read and decoded for nothing.
+        query = query.where(
+            sa.tuple_(health_minutes.c.model_id, health_minutes.c.tag).in_(endpoints))
     existing: dict[MinuteKey, MinuteRecord] = {}
-    for row in conn.execute(
-        sa.select(health_minutes).where(
-            health_minutes.c.writer == writer,
-            health_minutes.c.minute >= minutes[0], health_minutes.c.minute <= minutes[-1],
-        )
-    ):
+    for row in conn.execute(query):
         existing[MinuteKey(row.model_id, row.tag, int(row.minute))] = _decode(row)
     inserts: dict[MinuteKey, dict[str, Any]] = {}
     updates: dict[MinuteKey, dict[str, Any]] = {}
