@@ -82,12 +82,15 @@ class Output:
             await self.start()
             await self.send({"type": "http.response.body", "body": data, "more_body": more})
 
-    async def keepalive(self, interval: float) -> None:
-        """``: OPENROUTER PROCESSING`` every ``interval`` seconds until the first token."""
+    async def keepalive(self, interval: float, *, first: bool = False) -> None:
+        """``: OPENROUTER PROCESSING`` every ``interval`` seconds until the first token
+        (``first``: the first interval has already passed)."""
         if interval <= 0:
             return
         while True:
-            await asyncio.sleep(interval)
+            if not first:
+                await asyncio.sleep(interval)
+            first = False
             if self.content:
                 return
             await self.write(PROCESSING)
@@ -219,8 +222,17 @@ class Attempter:
     # -- the loop ---------------------------------------------------------------------
 
     async def run(self, out: Output) -> None:
-        keepalive = (asyncio.create_task(out.keepalive(self.processing_interval))
-                     if self.ctx.stream else None)
+        # The keep-alive comments of a stream: a task only once the first interval has
+        # passed without a token (most streams start sooner and never pay for one).
+        keepalive: asyncio.Task[None] | None = None
+        timer: asyncio.TimerHandle | None = None
+        interval = self.processing_interval
+        if self.ctx.stream and interval > 0:
+            def start_keepalive() -> None:
+                nonlocal keepalive
+                if not out.content:
+                    keepalive = asyncio.ensure_future(out.keepalive(interval, first=True))
+            timer = asyncio.get_running_loop().call_later(interval, start_keepalive)
         try:
             for i, attempt in enumerate(self.attempts):
                 if i and self.failures:
@@ -233,6 +245,8 @@ class Attempter:
                     if failure.caller is not None or out.content:
                         return
         finally:
+            if timer is not None:
+                timer.cancel()
             if keepalive is not None:
                 keepalive.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
