@@ -381,9 +381,13 @@ def test_routed_traffic_moves_the_endpoints_live_fields(routed: Routed) -> None:
     while True:
         eps = {e["tag"]: e for e in httpx.get(url, headers=routed.headers).json()["data"]
                ["endpoints"]}
-        if eps["mid"]["latency_last_30m"] is not None and eps["dear"]["uptime_last_30m"] is not None:
+        # Other tests routed to dear before (successfully): its uptime exists before this
+        # test's failures are folded in, so wait for what they must do to it (or time out).
+        dear = eps["dear"]["uptime_last_30m"]
+        if eps["mid"]["latency_last_30m"] is not None and dear is not None and dear < 100.0:
             break
-        assert time.monotonic() < deadline, eps
+        if time.monotonic() > deadline:
+            break
         time.sleep(0.2)
     # Other tests of the module routed to these endpoints too: mid never failed, dear did.
     assert eps["mid"]["uptime_last_30m"] == 100.0 and eps["dear"]["uptime_last_30m"] < 100.0

@@ -13,7 +13,6 @@ import asyncio
 import logging
 import os
 import random
-import secrets
 import time
 from typing import Any
 
@@ -40,6 +39,11 @@ from routeyard.runtime import Runtime
 
 log = logging.getLogger("routeyard.router")
 _rng = random.Random()  # seeded from the OS at import; the plan route can take ?seed=
+# Generation ids: 80 random bits, unique, not secret (GET /generation answers only the key
+# that made one, and admins), so the fast generator, not the OS's: reseeded in every
+# forked worker, which would otherwise share the parent's sequence.
+_ids = random.Random()
+os.register_at_fork(after_in_child=_ids.seed)
 _encode = msgspec.json.Encoder(decimal_format="number").encode
 WATCH_DELAY = 0.02  # seconds before a request starts watching for its caller's disconnect
 _JSON = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
@@ -220,7 +224,7 @@ class ChatRoute:
                         endpoints[(a.model_id, a.tag)] = e
         created = int(time.time())
         ctx = Context(
-            generation_id=f"gen-{created}-{secrets.token_hex(10)}", created=created,
+            generation_id=f"gen-{created}-{_ids.getrandbits(80):020x}", created=created,
             model=request.chain()[0], stream=request.stream,
             body={k: v for k, v in body.items() if k not in ROUTING_FIELDS},
             endpoints=endpoints, providers=snapshot.providers,
