@@ -383,8 +383,11 @@ def test_routed_traffic_moves_the_endpoints_live_fields(routed: Routed) -> None:
                ["endpoints"]}
         # Other tests routed to dear before (successfully): its uptime exists before this
         # test's failures are folded in, so wait for what they must do to it (or time out).
-        dear = eps["dear"]["uptime_last_30m"]
-        if eps["mid"]["latency_last_30m"] is not None and dear is not None and dear < 100.0:
+        # mid's uptime needs 3 counted attempts (ROUTEYARD_UPTIME_MIN_ATTEMPTS), its latency
+        # one: wait for both.
+        dear, mid = eps["dear"]["uptime_last_30m"], eps["mid"]["uptime_last_30m"]
+        if (eps["mid"]["latency_last_30m"] is not None and mid is not None
+                and dear is not None and dear < 100.0):
             break
         if time.monotonic() > deadline:
             break

@@ -11,6 +11,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import msgspec
+
+_decode = msgspec.json.decode
+
 #: Delta fields that carry a token: visible text, or reasoning under either common name.
 TOKEN_FIELDS = ("content", "reasoning", "reasoning_content", "refusal")
 DONE = b"[DONE]"
@@ -91,7 +95,12 @@ class StreamStats:
         if payload in (DONE, "[DONE]"):
             self.done = True
             return None
-        chunk = json.loads(payload)
+        try:
+            chunk = _decode(payload)
+        except msgspec.DecodeError:
+            # msgspec is strict where the standard library is lenient (integers past 64
+            # bits, NaN): the slow reader decides, so both accept the same chunks.
+            chunk = json.loads(payload)
         if not isinstance(chunk, dict):
             raise TypeError("a stream chunk is not a JSON object")
         self.see(chunk, now)
