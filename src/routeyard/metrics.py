@@ -112,6 +112,18 @@ class Metrics:
             "Generation records dropped because the buffer was full", "livesum")
 
         self.meter = RequestMeter(self)
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
+
+    def child(self, metric: Any, *labels: str) -> Any:
+        """``metric.labels(*labels)``, kept: prometheus-client checks and looks the labels
+        up under a lock on every call (~2 µs), and the request path asks for the same few
+        children thousands of times a second. Label values are catalog ids and fixed
+        words, so the cache is as bounded as the metrics themselves."""
+        key = (id(metric), labels)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*labels)
+        return found
 
     def render(self) -> tuple[bytes, str]:
         self.meter.flush()

@@ -72,10 +72,10 @@ class AccountingService:
         for kind, count in (("prompt", g.prompt_tokens), ("completion", g.completion_tokens),
                             ("reasoning", g.reasoning_tokens), ("cached", g.cached_tokens)):
             if count:
-                m.generation_tokens.labels(model, provider, kind).inc(count)
+                m.child(m.generation_tokens, model, provider, kind).inc(count)
         if g.cost:
-            m.generation_cost.labels(model, provider).inc(float(g.cost))
-        m.generations.labels(model, provider).inc()
+            m.child(m.generation_cost, model, provider).inc(float(g.cost))
+        m.child(m.generations, model, provider).inc()
 
     def lookup(self, gen_id: str) -> Generation | None:
         """The record of ``gen_id``: this process's unflushed ones, then the database's."""

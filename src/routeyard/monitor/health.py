@@ -61,7 +61,8 @@ class HealthService:
 
     def record(self, outcome: Outcome) -> None:
         self.aggregator.record(outcome)
-        metrics().outcomes.labels(outcome.source.value, outcome.result.value).inc()
+        m = metrics()
+        m.child(m.outcomes, outcome.source.value, outcome.result.value).inc()
 
     # -- flushing --------------------------------------------------------------------------
 

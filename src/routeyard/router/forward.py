@@ -210,7 +210,7 @@ class Attempter:
             model_id=attempt.model_id, provider=attempt.provider, tag=attempt.tag,
             result=str(result), http_status=status, reason=reason,
             duration_ms=round(elapsed * 1000, 3), ttft_ms=ttft_ms))
-        self.metrics.route_attempts.labels(attempt.provider, str(result)).inc()
+        self.metrics.child(self.metrics.route_attempts, attempt.provider, str(result)).inc()
         if isinstance(result, Result):
             self.record_outcome(Outcome(
                 model_id=attempt.model_id, tag=attempt.tag, at=at, result=result,
@@ -236,7 +236,8 @@ class Attempter:
         try:
             for i, attempt in enumerate(self.attempts):
                 if i and self.failures:
-                    self.metrics.route_fallbacks.labels(self.attempts[i - 1].provider).inc()
+                    self.metrics.child(self.metrics.route_fallbacks,
+                                       self.attempts[i - 1].provider).inc()
                 try:
                     await self._attempt(attempt, out)
                     return
@@ -409,7 +410,7 @@ class Attempter:
         out.content = True
         first_at = stats.first or time.perf_counter()
         self.ttft_ms = (first_at - sent_at) * 1000.0
-        self.metrics.route_ttft.labels(attempt.provider).observe(first_at - sent_at)
+        self.metrics.child(self.metrics.route_ttft, attempt.provider).observe(first_at - sent_at)
         await out.write(b"".join(pending))  # starts the response: Server-Timing is cut here
         failure: tuple[Result, str] | None = None
         timeouts = self.upstream.timeouts

@@ -36,7 +36,12 @@ from routeyard.errors import ConnectError, RemoteProtocolError
 
 HIGH_WATER = 256 << 10  # unread bytes at which a response stops reading its socket
 USER_AGENT = "routeyard"
-_CONTROL = frozenset("\r\n\0")
+
+
+def _bad(text: str) -> bool:
+    """A character that would end a header line early (header injection)."""
+    return "\r" in text or "\n" in text or "\0" in text
+
 _tls: ssl.SSLContext | None = None
 
 
@@ -316,27 +321,29 @@ class Pool:
         self.max_idle = max_idle_per_origin
         self.user_agent = user_agent
         self._idle: dict[tuple[str, str, int], list[Connection]] = {}
-        self._origins: dict[str, tuple[Origin, str]] = {}
+        self._origins: dict[tuple[str, str], tuple[Origin, str]] = {}
         self._open: set[Connection] = set()
         self.connections_made = 0  # for tests and the bench
 
-    def _target(self, url: str) -> tuple[Origin, str]:
-        hit = self._origins.get(url)
+    def _target(self, method: str, url: str) -> tuple[Origin, str]:
+        """The origin of ``url`` and the request's first lines (cached per method and URL)."""
+        hit = self._origins.get((method, url))
         if hit is None:
-            hit = _split(url)
+            origin, target = _split(url)
+            hit = (origin, f"{method} {target} HTTP/1.1\r\nHost: {origin.host_header}\r\n"
+                           f"User-Agent: {self.user_agent}\r\n"
+                           "Accept-Encoding: gzip, deflate\r\n")
             if len(self._origins) < 4096:
-                self._origins[url] = hit
+                self._origins[(method, url)] = hit
         return hit
 
     async def request(self, method: str, url: str, body: bytes = b"",
                       headers: Mapping[str, str] | None = None) -> Response:
         """Send one request; return once the answer's status and headers are in."""
-        origin, target = self._target(url)
-        lines = [f"{method} {target} HTTP/1.1\r\nHost: {origin.host_header}\r\n"
-                 f"User-Agent: {self.user_agent}\r\nAccept-Encoding: gzip, deflate\r\n"
-                 f"Content-Length: {len(body)}\r\n"]
+        origin, head = self._target(method, url)
+        lines = [head, f"Content-Length: {len(body)}\r\n"]
         for name, value in (headers or {}).items():
-            if _CONTROL.intersection(name) or _CONTROL.intersection(value) or ":" in name:
+            if _bad(name) or _bad(value) or ":" in name:
                 raise ValueError(f"invalid character in header {name!r}")
             lines.append(f"{name}: {value}\r\n")
         lines.append("\r\n")
