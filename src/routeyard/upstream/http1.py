@@ -60,7 +60,7 @@ class Headers(dict[str, str]):
 
 
 class Origin:
-    __slots__ = ("scheme", "host", "port", "key", "host_header")
+    __slots__ = ("host", "host_header", "key", "port", "scheme")
 
     def __init__(self, scheme: str, host: str, port: int) -> None:
         self.scheme, self.host, self.port = scheme, host, port
@@ -330,9 +330,9 @@ class Pool:
         hit = self._origins.get((method, url))
         if hit is None:
             origin, target = _split(url)
-            hit = (origin, f"{method} {target} HTTP/1.1\r\nHost: {origin.host_header}\r\n"
-                           f"User-Agent: {self.user_agent}\r\n"
-                           "Accept-Encoding: gzip, deflate\r\n")
+            head = (f"{method} {target} HTTP/1.1\r\nHost: {origin.host_header}\r\n"
+                    f"User-Agent: {self.user_agent}\r\nAccept-Encoding: gzip, deflate\r\n")
+            hit = (origin, head)
             if len(self._origins) < 4096:
                 self._origins[(method, url)] = hit
         return hit
