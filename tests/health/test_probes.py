@@ -21,8 +21,9 @@ from routeyard.health.probes import (
     ALL_KINDS,
     Kind,
     ProbeResult,
+    list_models,
+    models_outcome,
     probe_completion,
-    probe_models,
     run_round,
 )
 from routeyard.models import Catalog, Endpoint, Model, Pricing, Provider
@@ -89,7 +90,8 @@ def run(factory: Callable[[Upstream], Coroutine[Any, Any, T]]) -> T:
 
 def models_probe(p: Provider, e: Endpoint, *, timeout: float = 5.0,
                  env: dict[str, str] | None = None) -> Outcome:
-    return run(lambda c: probe_models(c, p, e, MODEL, timeout, env=ENV if env is None else env))
+    listing = run(lambda c: list_models(c, p, timeout, env=ENV if env is None else env))
+    return models_outcome(listing, e, MODEL)[0]
 
 
 def completion_probe(p: Provider, e: Endpoint, *, timeout: float = 5.0,
@@ -322,9 +324,13 @@ def test_the_key_never_appears_in_logs_or_outcomes(url: str,
     caplog.set_level(logging.DEBUG)
     control(url, fail_rate=0.5)
     results, recorded = probe_round(url)
-    dead = provider(f"http://127.0.0.1:{free_port()}", "paid", probe_completion=True)
+    dead_url = f"http://127.0.0.1:{free_port()}"
+    dead = provider(dead_url, "paid", probe_completion=True)
     recorded.append(run(lambda c: probe_completion(c, dead, endpoint(), MODEL, 1.0, env=ENV)))
-    recorded.append(run(lambda c: probe_models(c, dead, endpoint(), MODEL, 1.0, env=ENV)))
+    gone = provider(dead_url, "gone")  # models probe only: the listing fails and is logged
+    cat = Catalog(providers=(gone,), models=(Model(id=MODEL, canonical_slug=MODEL, name="x",
+                                                   created=0, endpoints=(endpoint(tag="gone"),)),))
+    results += asyncio.run(run_round(cat, recorded.append, timeout=1.0, concurrency=1, env=ENV))
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)

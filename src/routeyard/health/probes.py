@@ -135,22 +135,6 @@ def models_outcome(listing: Listing, endpoint: Endpoint, model_id: str) -> tuple
     return outcome, why
 
 
-async def probe_models(client: Upstream, provider: Provider, endpoint: Endpoint,
-                       model_id: str, timeout: float, *, env: Mapping[str, str] | None = None,
-                       clock: Clock = time.time) -> Outcome:
-    """Models probe of one endpoint: is its model in the provider's listing?
-
-    2xx with the model listed: success; listed without it: upstream error (the model is gone);
-    a non-2xx status per :func:`result_for_status` (429 is rate-limited); no answer within
-    ``timeout``: timeout; connection errors and unreadable listings: upstream error. Raises
-    :class:`MissingKey` when the provider's key variable is unset.
-    """
-    listing = await list_models(client, provider, timeout, env=env, clock=clock)
-    outcome, why = models_outcome(listing, endpoint, model_id)
-    _log_failure(Kind.MODELS, provider, outcome, why)
-    return outcome
-
-
 # -- completion ---------------------------------------------------------------------------
 
 
