@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import NamedTuple
 
 from routeyard.health.histogram import PercentileStats
+from routeyard.models import STATUS_DISABLED, STATUS_NORMAL
 from routeyard.prices import per_token_to_per_million
 
 NONE = "—"  # shown where there is no value
@@ -170,13 +171,13 @@ class StatusLabel(NamedTuple):
 
 
 _STATUS: dict[int, StatusLabel] = {
-    0: StatusLabel("Normal", "status-ok", "Serving normally"),
+    STATUS_NORMAL: StatusLabel("Normal", "status-ok", "Serving normally"),
     -1: StatusLabel("Minor issues", "status-minor",
                     "Uptime over the last 30 minutes below the normal threshold"),
     -2: StatusLabel("Degraded", "status-degraded", "Uptime over the last 30 minutes is low"),
     -3: StatusLabel("Major issues", "status-major", "Uptime over the last 5 minutes is low"),
     -5: StatusLabel("Outage", "status-down", "Every recent attempt failed"),
-    -10: StatusLabel("Disabled", "status-disabled", "Disabled by the operator"),
+    STATUS_DISABLED: StatusLabel("Disabled", "status-disabled", "Disabled by the operator"),
 }
 
 
@@ -187,4 +188,4 @@ def status(value: int) -> StatusLabel:
         return label
     if value < 0:
         return StatusLabel("Deranked", "status-degraded", f"Status {value}")
-    return _STATUS[0]
+    return _STATUS[STATUS_NORMAL]
