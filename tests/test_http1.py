@@ -251,3 +251,43 @@ def test_errors_are_one_tree_and_say_what_went_wrong() -> None:
         await pool.close()
 
     run(main())
+
+
+@pytest.mark.parametrize("terminator_after", [0.05, None])
+def test_an_answer_read_to_what_matters_keeps_its_connection_if_its_framing_ends_soon(
+        terminator_after: float | None) -> None:
+    """A stream read to its ``[DONE]`` before the chunked body's end: when the end follows
+    within LINGER the connection is reused, when it never comes the connection is closed."""
+    async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter, n: int) -> None:
+        while True:
+            await read_request(r)
+            w.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    b"e\r\ndata: [DONE]\n\n\r\n")
+            await w.drain()
+            if terminator_after is None:
+                assert await r.read() == b""  # the client gave up on the answer
+                return
+            await asyncio.sleep(terminator_after)
+            w.write(b"0\r\n\r\n")
+            await w.drain()
+
+    server = Server(handler)
+
+    async def main() -> None:
+        async with server as base:
+            pool = Pool()
+            for _ in range(2):
+                resp = await pool.request("POST", base + "/", b"{}")
+                assert b"[DONE]" in await resp.readany()
+                resp.done_reading()
+                resp.close()  # after done_reading: nothing more to do
+                if terminator_after is None:
+                    await asyncio.wait_for(server.closed.wait(), 2)
+                    server.closed.clear()
+                else:
+                    await asyncio.sleep(terminator_after + 0.05)
+            expected = 1 if terminator_after is not None else 2
+            assert (server.connections, pool.connections_made) == (expected, expected)
+            await pool.close()
+
+    run(main())

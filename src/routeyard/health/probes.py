@@ -185,7 +185,10 @@ async def probe_completion(client: Upstream, provider: Provider, endpoint: Endpo
                         if stream.error or stream.done:
                             break
             finally:
-                response.close()
+                if stream.done and not stream.error:
+                    response.done_reading()  # keep the connection if the framing ends
+                else:
+                    response.close()
     except _PROBE_ERRORS as exc:
         result, why = _failure(exc), _why(exc, key)
     if result is Result.SUCCESS and stream.error:

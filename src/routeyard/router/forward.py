@@ -446,6 +446,8 @@ class Attempter:
                     break
         except UpstreamError as exc:
             failure = (Result.UPSTREAM_ERROR, scrub(_short(f"{type(exc).__name__}: {exc}"), key))
+        if failure is None and stats.done:
+            response.done_reading()  # the framing's end may follow: keep the connection
         self.tokens = tokens_of(stats.usage) if stats.usage else Tokens(completion=stats.deltas)
         self.cost = cost(endpoint.pricing, self.tokens)
         self.finish_reason = "error" if failure else stats.finish_reason

@@ -34,6 +34,7 @@ import httptools
 
 from routeyard.errors import ConnectError, RemoteProtocolError
 
+LINGER = 0.25  # seconds an answer read to what the caller needs may take to end its framing
 HIGH_WATER = 256 << 10  # unread bytes at which a response stops reading its socket
 USER_AGENT = "routeyard"
 
@@ -208,9 +209,13 @@ class Response:
         self._error: Exception | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._released = False
+        self._discard = False  # done_reading(): the rest is dropped as it arrives
+        self._linger: asyncio.TimerHandle | None = None
 
     # -- fed by the connection ---------------------------------------------------------
     def feed(self, body: bytes) -> None:
+        if self._discard:
+            return
         if self.decoder is not None:
             try:
                 body = self.decoder.decompress(body)
@@ -224,6 +229,12 @@ class Response:
             self.wake()
 
     def finish(self) -> None:
+        if self._discard:
+            if self._linger is not None:
+                self._linger.cancel()
+            self.complete = True
+            self._release()
+            return
         if self.decoder is not None:
             rest = self.decoder.flush()
             if rest:
@@ -233,6 +244,9 @@ class Response:
         self.wake()
 
     def fail(self, exc: Exception) -> None:
+        if self._discard:
+            self._abandon()
+            return
         if self._error is None and not self.complete:
             self._error = exc
         self.wake()
@@ -297,10 +311,35 @@ class Response:
             else:
                 conn.close()
 
+    def done_reading(self) -> None:
+        """The caller has all it needs (a stream's ``[DONE]``) but the answer's framing may
+        not have ended yet (the last chunk's terminator usually follows at once): what
+        still comes is dropped, and the connection goes back to the pool when the answer
+        ends within :data:`LINGER` seconds, else it is closed."""
+        if self._released or self._discard:
+            return
+        if self.complete or self._error is not None or not self.head_done:
+            self.close()
+            return
+        self._discard = True
+        self._chunks.clear()
+        self.buffered = 0
+        self.connection.drained()
+        self._linger = asyncio.get_running_loop().call_later(LINGER, self._abandon)
+
+    def _abandon(self) -> None:
+        if self._linger is not None:
+            self._linger.cancel()
+            self._linger = None
+        if not self._released:
+            self._released = True
+            self.connection.response = None
+            self.connection.close()
+
     def close(self) -> None:
         """Done with it: a finished answer gives its connection back to the pool, an
-        unfinished one closes it."""
-        if self._released:
+        unfinished one closes it (after :meth:`done_reading`: nothing more to do)."""
+        if self._released or self._discard:
             return
         if self.complete and self._error is None:  # all of it arrived, read or not
             self._chunks.clear()
