@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import string
@@ -114,38 +115,119 @@ def test_four_workers_started_as_a_user_starts_them_count_every_request(
         server.stop()
 
 
-def test_request_meter_adds_up_as_prometheus_observes() -> None:
-    """Counts handed over in bulk render exactly as one observe() per request would."""
-    from prometheus_client import generate_latest
+def test_request_meter_renders_as_a_counter_and_a_histogram_would(tmp_path: Path) -> None:
+    """The meter's own collector renders exactly what prometheus-client's Counter and
+    Histogram with the same names render for one inc() and observe() per request, in one
+    process and from the files of several (here: this process's)."""
+    from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
-    from routeyard.metrics import LATENCY_BUCKETS, Metrics
+    from routeyard.metrics import LATENCY_BUCKETS, Metrics, RequestMeter
 
-    bulk, direct = Metrics(), Metrics()
+    direct = CollectorRegistry()
+    requests = Counter("routeyard_requests", "HTTP requests by route, method and status",
+                       ("route", "method", "status"), registry=direct)
+    latency = Histogram("routeyard_request_duration_seconds",
+                        "Time to answer a request, by route", ("route",),
+                        buckets=LATENCY_BUCKETS, registry=direct)
+    bulk, shared = Metrics(), RequestMeter(str(tmp_path))
     values = [0.0, 0.0001, *LATENCY_BUCKETS, 0.0031, 0.7, 99.0, 0.0005, 2.5]
-    for i, seconds in enumerate(values):
-        status = 200 if i % 3 else 404
-        bulk.meter.observe("/r", "GET", status, seconds)
-        direct.requests.labels("/r", "GET", str(status)).inc()
-        direct.latency.labels("/r").observe(seconds)
-    bulk.meter.observe("/other", "HEAD", 304, 0.002)
-    bulk.meter.flush()
-    bulk.meter.flush()  # nothing pending: no change
-    direct.requests.labels("/other", "HEAD", "304").inc()
-    direct.latency.labels("/other").observe(0.002)
+    calls = [("/r", "GET", 200 if i % 3 else 404, v) for i, v in enumerate(values)]
+    calls += [("/other", "HEAD", 304, 0.002), ("/r", "FROB", 405, 0.0001)]
+    for route, method, status, seconds in calls:
+        bulk.meter.observe(route, method, status, seconds)
+        shared.observe(route, method, status, seconds)
+        requests.labels(route, method if method != "FROB" else "other", str(status)).inc()
+        latency.labels(route).observe(seconds)
+    shared.flush()
+    shared.flush()  # unchanged: nothing written
+    from_files = CollectorRegistry()
+    from_files.register(RequestMeter(str(tmp_path)))  # another process reading the files
 
-    def lines(m: Metrics) -> list[str]:
-        return [line for line in generate_latest(m.registry).decode().splitlines()
-                if line.startswith("routeyard_request") and "_created" not in line]
+    def lines(registry: CollectorRegistry, created: bool = True) -> list[str]:
+        out = []
+        for line in generate_latest(registry).decode().splitlines():
+            if not re.search(r"\brouteyard_(requests_(total|created)|request_duration)", line):
+                continue
+            if "_created" in line:  # the time of the first request: differs by microseconds
+                if created:
+                    out.append(line.rsplit(" ", 1)[0] if not line.startswith("#") else line)
+                continue
+            out.append(line)
+        return out
 
-    def split(m: Metrics) -> tuple[list[str], list[float]]:  # sums differ in the last bits
-        exact = [line for line in lines(m) if "_sum{" not in line]
-        sums = [float(line.rsplit(" ", 1)[1]) for line in lines(m) if "_sum{" in line]
+    def split(text: list[str]) -> tuple[list[str], list[float]]:  # sums differ in last bits
+        exact = [line for line in text if "_sum{" not in line]
+        sums = [float(line.rsplit(" ", 1)[1]) for line in text if "_sum{" in line]
         return exact, sums
 
-    (bulk_exact, bulk_sums), (direct_exact, direct_sums) = split(bulk), split(direct)
-    assert bulk_exact == direct_exact
-    assert bulk_sums == pytest.approx(direct_sums, rel=1e-12) and len(bulk_sums) == 2
-    assert 'routeyard_request_duration_seconds_bucket{le="0.0005",route="/r"} 4.0' in lines(bulk)
+    want_exact, want_sums = split(lines(direct))
+    for got, want in ((lines(bulk.registry), want_exact),
+                      (lines(from_files, created=False),
+                       [line for line in want_exact if "_created" not in line])):
+        exact, sums = split(got)
+        assert exact == want
+        assert sums == pytest.approx(want_sums, rel=1e-12) and len(sums) == 2
+    assert 'routeyard_request_duration_seconds_bucket{le="0.0005",route="/r"} 5.0' in exact
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"routeyard_requests_{os.getpid()}.json"]
+
+
+def buckets(text: str, route: str) -> dict[str, float]:
+    """The route's latency histogram: ``le`` -> cumulative count, plus "count" and "sum"."""
+    name = "routeyard_request_duration_seconds"
+    found: dict[str, float] = {}
+    for line in text.splitlines():
+        if f'route="{route}"' not in line:
+            continue
+        value = float(line.rsplit(" ", 1)[1])
+        if line.startswith(name + "_bucket{"):
+            found[re.search(r'le="([^"]+)"', line)[1]] = value  # type: ignore[index]
+        elif line.startswith(name + "_count{"):
+            found["count"] = value
+        elif line.startswith(name + "_sum{"):
+            found["sum"] = value
+    return found
+
+
+def test_the_latency_histogram_of_a_real_server_holds_each_requests_duration(
+        database_url: str, tmp_path: Path) -> None:
+    """Two workers (the shared-file path) and a known set of requests: the scraped buckets,
+    count and sum are the ones the access log's per-request durations give (the same
+    measurement, logged to the microsecond)."""
+    from routeyard.metrics import LATENCY_BUCKETS
+
+    store = Store(database_url)
+    store.ensure_schema()
+    key, _ = store.create_key("ops", "read")
+    store.dispose()
+    server = Server(database_url, tmp_path, workers=2, env={"ROUTEYARD_LOG_FORMAT": "json"})
+    route = "/api/v1/models/{author}/{slug}/endpoints"
+    try:
+        headers = {"Authorization": f"Bearer {key}"}
+        with httpx.Client(base_url=server.base, headers=headers) as client:
+            for i in range(40):
+                path = f"/api/v1/models/{QWEN if i % 4 else 'no/such'}/endpoints"
+                assert client.get(path, headers={"connection": "close"}).status_code in (200, 404)
+        deadline = time.monotonic() + 10
+        while True:
+            found = buckets(httpx.get(server.base + "/metrics").text, route)
+            lines = [json.loads(line) for line in server.log().splitlines()
+                     if line.startswith("{") and '"routeyard.access"' in line]
+            durations = [line["duration_us"] / 1e6 for line in lines
+                         if line["path"].startswith("/api/v1/models/")]
+            if found.get("count") == len(durations) == 40 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert found["count"] == len(durations) == 40
+        assert found["+Inf"] == 40
+        # A duration logged within a microsecond of a bound may lie on either side of it.
+        for bound in LATENCY_BUCKETS:
+            expected = sum(d <= bound for d in durations)
+            near = sum(abs(d - bound) <= 1e-6 for d in durations)
+            assert abs(found[str(bound)] - expected) <= near, (bound, found, sorted(durations))
+        assert found["sum"] == pytest.approx(sum(durations), abs=40e-6)
+        assert len(found) == len(LATENCY_BUCKETS) + 3
+    finally:
+        server.stop()
 
 
 def series(text: str) -> list[str]:

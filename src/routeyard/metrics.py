@@ -2,7 +2,8 @@
 
 With more than one worker, ``serve`` points ``PROMETHEUS_MULTIPROC_DIR`` at a fresh
 directory before the workers start; prometheus-client then keeps each process's values in
-memory-mapped files there and ``/metrics`` adds them up. Metrics are created lazily on first
+memory-mapped files there (the request meter, :class:`RequestMeter`, files of its own) and
+``/metrics`` adds them up. Metrics are created lazily on first
 use (nothing is registered at import).
 """
 
@@ -10,10 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from bisect import bisect_left
+from collections.abc import Iterable
 from functools import cache
+from itertools import accumulate
 from typing import Any
 
+import msgspec
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -23,6 +28,9 @@ from prometheus_client import (
     generate_latest,
     values,
 )
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # Every label value comes from a closed set: a client must not be able to add series. Routes
@@ -47,11 +55,8 @@ class Metrics:
             kwargs: dict[str, Any] = {"multiprocess_mode": mode} if multi else {}
             return Gauge(name, doc, labels, registry=r, **kwargs)
 
-        self.requests = Counter("routeyard_requests", "HTTP requests by route, method and status",
-                                ("route", "method", "status"), registry=r)
-        self.latency = Histogram("routeyard_request_duration_seconds",
-                                 "Time to answer a request, by route", ("route",),
-                                 buckets=LATENCY_BUCKETS, registry=r)
+        self.meter = RequestMeter(os.environ[MULTIPROC_ENV] if multi else None)
+        r.register(self.meter)
         self.catalog_models = gauge("routeyard_catalog_models", "Models in the served catalog", "max")
         self.catalog_endpoints = gauge("routeyard_catalog_endpoints",
                                        "Endpoints in the served catalog", "max")
@@ -111,7 +116,6 @@ class Metrics:
             "routeyard_generations_dropped",
             "Generation records dropped because the buffer was full", "livesum")
 
-        self.meter = RequestMeter(self)
         self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
 
     def child(self, metric: Any, *labels: str) -> Any:
@@ -132,6 +136,7 @@ class Metrics:
 
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+            registry.register(self.meter)
             return generate_latest(registry), CONTENT_TYPE_LATEST
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
 
@@ -145,39 +150,97 @@ def _use_multiprocess_values() -> None:
         values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
 
 
-class RequestMeter:
-    """``routeyard_requests`` and ``routeyard_request_duration_seconds``, counted in plain
-    Python per request and added to prometheus-client in bulk by :meth:`flush`: before this
-    process renders /metrics, and each second (``flush_loop``), so a scrape sees the other
-    workers' requests within a second. prometheus-client takes a lock and a multiprocess
-    file write per value change; this keeps the request path to a few list operations.
-    Used from the event loop's thread only."""
+REQUESTS = "routeyard_requests"
+LATENCY = "routeyard_request_duration_seconds"
+_REQUESTS_HELP = "HTTP requests by route, method and status"
+_LATENCY_HELP = "Time to answer a request, by route"
+_LE = (*(floatToGoString(b) for b in LATENCY_BUCKETS), "+Inf")  # type: ignore[no-untyped-call]
+_Key = tuple[str, str, int]  # route, method, status
+_Rows = dict[_Key, list[float]]  # a count per bucket (one per bound and +Inf), then the sum
+_FILE_PREFIX = "routeyard_requests_"
 
-    def __init__(self, m: Metrics) -> None:
-        self._m = m
-        self._pending: dict[tuple[str, str, int], list[float]] = {}
-        self._width = len(LATENCY_BUCKETS) + 3  # count, sum, a bucket per bound and +Inf
+
+class RequestMeter(Collector):
+    """``routeyard_requests`` and ``routeyard_request_duration_seconds``, counted in plain
+    Python per request (a few list operations: prometheus-client takes a lock, and with
+    several workers writes a shared file, per value change) and rendered by this collector,
+    exactly as a Counter and a Histogram with the same names, labels and buckets render.
+
+    With several workers (``directory``, the ``PROMETHEUS_MULTIPROC_DIR``), :meth:`flush`
+    writes this process's totals to a file of its own there when they changed (before this
+    process renders /metrics, and each second from ``flush_loop``), and :meth:`collect`
+    adds up every process's file, so a scrape sees the other workers' requests within a
+    second; a file outlives its worker, as prometheus-client's counters do. Used from the
+    event loop's thread only."""
+
+    def __init__(self, directory: str | None = None) -> None:
+        self._dir = directory
+        self._rows: _Rows = {}
+        self._created: dict[_Key, float] = {}  # one process only (the files keep none)
+        self._changed = False
+        self._width = len(LATENCY_BUCKETS) + 2
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
         key = (route, method if method in METHODS else "other", status)
-        row = self._pending.get(key)
+        row = self._rows.get(key)
         if row is None:
-            row = self._pending[key] = [0.0] * self._width
-        row[0] += 1
-        row[1] += seconds
-        row[2 + bisect_left(LATENCY_BUCKETS, seconds)] += 1  # as Histogram: value <= bound
+            row = self._rows[key] = [0.0] * self._width
+            self._created[key] = time.time()
+        row[bisect_left(LATENCY_BUCKETS, seconds)] += 1  # as Histogram: value <= bound
+        row[-1] += seconds
+        self._changed = True
 
     def flush(self) -> None:
-        pending, self._pending = self._pending, {}
-        for (route, method, status), row in pending.items():
-            self._m.requests.labels(route, method, str(status)).inc(row[0])
-            child = self._m.latency.labels(route)
-            # prometheus-client has no bulk observe: add to the child's sum and per-bucket
-            # values (not cumulative; cumulated when collected) as observe() does.
-            child._sum.inc(row[1])
-            for i, n in enumerate(row[2:]):
-                if n:
-                    child._buckets[i].inc(n)
+        if self._dir is None or not self._changed:
+            return
+        self._changed = False
+        path = os.path.join(self._dir, f"{_FILE_PREFIX}{os.getpid()}.json")
+        with open(path + ".tmp", "wb") as f:
+            f.write(msgspec.json.encode([[*k, row] for k, row in self._rows.items()]))
+        os.replace(path + ".tmp", path)  # a reader sees the old totals or the new, whole
+
+    def _totals(self) -> _Rows:
+        if self._dir is None:
+            return self._rows
+        totals: _Rows = {}
+        for name in sorted(os.listdir(self._dir)):
+            if not (name.startswith(_FILE_PREFIX) and name.endswith(".json")):
+                continue
+            with open(os.path.join(self._dir, name), "rb") as f:
+                rows = msgspec.json.decode(f.read(), type=list[tuple[str, str, int, list[float]]])
+            for route, method, status, row in rows:
+                total = totals.setdefault((route, method, status), [0.0] * self._width)
+                for i, value in enumerate(row):
+                    total[i] += value
+        return totals
+
+    def describe(self) -> Iterable[Metric]:
+        return [CounterMetricFamily(REQUESTS, _REQUESTS_HELP, labels=("route", "method", "status")),
+                HistogramMetricFamily(LATENCY, _LATENCY_HELP, labels=("route",))]
+
+    def collect(self) -> Iterable[Metric]:
+        totals = self._totals()
+        created = self._created if self._dir is None else {}
+        requests = CounterMetricFamily(REQUESTS, _REQUESTS_HELP,
+                                       labels=("route", "method", "status"))
+        by_route: dict[str, list[float]] = {}
+        route_created: dict[str, float] = {}
+        for (route, method, status), row in totals.items():
+            requests.add_metric((route, method, str(status)), sum(row[:-1]),
+                                created=created.get((route, method, status)))
+            total = by_route.setdefault(route, [0.0] * self._width)
+            for i, value in enumerate(row):
+                total[i] += value
+            if (route, method, status) in created:
+                at = created[(route, method, status)]
+                route_created[route] = min(at, route_created.get(route, at))
+        latency = HistogramMetricFamily(LATENCY, _LATENCY_HELP, labels=("route",))
+        for route, row in by_route.items():
+            cumulative = list(accumulate(row[:-1]))
+            latency.add_metric((route,), list(zip(_LE, cumulative, strict=True)), row[-1])
+            if route in route_created:
+                latency.add_sample(LATENCY + "_created", {"route": route}, route_created[route])
+        return [requests, latency]
 
     async def flush_loop(self, interval: float = 1.0) -> None:
         while True:
