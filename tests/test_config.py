@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
+from pathlib import Path
 from typing import get_type_hints
 
 import pytest
 
 from routeyard.config import SETTINGS, SETTINGS_BY_NAME, Settings
 from routeyard.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_settings_are_the_fields_of_the_class_in_order() -> None:
@@ -52,3 +57,24 @@ def test_settings_are_frozen_and_take_no_unknown_name() -> None:
         settings.prot  # type: ignore[attr-defined]  # noqa: B018
     with pytest.raises(ConfigError, match="unknown settings: prot"):
         Settings.load({}, prot=1)
+
+
+def test_mypy_refuses_a_misspelled_or_mistyped_setting(tmp_path: Path) -> None:
+    """Settings are typed to mypy --strict: an unknown name and a wrong type are errors."""
+    code = tmp_path / "uses_settings.py"
+    code.write_text(
+        "from routeyard.config import Settings\n\n"
+        "s = Settings.load({})\n"
+        "port: int = s.port\n"
+        "name: str = s.log_format\n"
+        "wrong: str = s.workers\n"
+        "s.no_such_setting\n")
+    done = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-error-summary",
+                           str(code)], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          check=False)
+    errors = [line.split(": error: ", 1)[1] for line in done.stdout.splitlines()
+              if ": error: " in line]
+    mistyped = ('Incompatible types in assignment (expression has type "int", variable has '
+                'type "str")  [assignment]')
+    assert errors == [mistyped, '"Settings" has no attribute "no_such_setting"  [attr-defined]'
+                      ], done.stdout

@@ -235,7 +235,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
         # Decided once, here: the request path need not ask logging each time.
         access_log = None
         if settings.access_log and logging.getLogger(LOGGER).isEnabledFor(logging.INFO):
-            access_log = AccessLog(str(settings.log_format))
+            access_log = AccessLog(settings.log_format)
             access_log.start()
         outer.attach_access_log(access_log)
         for line in await asyncio.to_thread(prepare, store, settings):

@@ -35,7 +35,7 @@ PRUNE_INTERVAL = 600.0
 def _shared_spend(settings: Settings) -> SharedSpend | None:
     if not settings.redis_url:
         return None
-    return SharedSpend(str(settings.redis_url), prefix=str(settings.redis_key_prefix))
+    return SharedSpend(settings.redis_url, prefix=settings.redis_key_prefix)
 
 
 class Runtime:
@@ -51,7 +51,7 @@ class Runtime:
         self.versions: dict[str, int] = {}
         self.stale_since: float | None = None
         self._key_use: dict[int, int] = {}
-        self.track_key_use = bool(settings.key_last_used)
+        self.track_key_use = settings.key_last_used
         self._swap = threading.Lock()
         self._refreshing = threading.Lock()
         self.health = HealthService(

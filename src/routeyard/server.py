@@ -22,10 +22,10 @@ def serve(settings: Settings) -> None:
     from granian.log import LogLevels
     from granian.server import Server
 
-    keep_alive = float(settings.keep_alive_timeout)
+    keep_alive = settings.keep_alive_timeout
     if not 1 <= keep_alive <= 60:
         raise ConfigError(f"ROUTEYARD_KEEP_ALIVE_TIMEOUT must be 1 to 60 seconds, got {keep_alive}")
-    if int(settings.max_connections) < 1:
+    if settings.max_connections < 1:
         raise ConfigError("ROUTEYARD_MAX_CONNECTIONS must be at least 1")
 
     for name, value in settings.as_dict().items():
@@ -52,6 +52,6 @@ def serve(settings: Settings) -> None:
         http1_settings=HTTP1Settings(header_read_timeout=int(keep_alive * 1000)),
         # Connections served at once per worker (Granian's default, 1024, let a thousand
         # idle sockets lock everyone out).
-        backpressure=int(settings.max_connections),
+        backpressure=settings.max_connections,
     )
     server.serve()

@@ -195,7 +195,7 @@ def cache_control(rt: Runtime, *, per_key: bool = False) -> str:
     answer is the same for every caller, else private (docs/api.md, "Caching")."""
     if per_key or not rt.settings.public_discovery:
         return PRIVATE_CACHE_CONTROL
-    return str(rt.settings.cache_control)
+    return rt.settings.cache_control
 
 
 def send(request: Request, body: Body, *, per_key: bool = False) -> Response:
