@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from starlette.testclient import TestClient
 
 from routeyard.catalog.declarative import read_starter
@@ -117,4 +118,35 @@ def test_demo_fills_the_live_fields_from_routed_traffic_within_seconds(tmp_path:
     finally:
         if proc.poll() is None:
             proc.terminate()
+            proc.wait(15)
+
+
+def test_sigterm_stops_the_demo_and_everything_it_started(tmp_path: Path) -> None:
+    port = free_port()
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("routeyard")), "demo", "--port",
+                             str(port), "--duration", "120", "--no-probes"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+                            text=True, env=user_env())
+    try:
+        assert proc.stdout is not None
+        fakes = None
+        deadline = time.monotonic() + 30
+        while fakes is None and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read() if proc.stderr else ""
+            if found := re.search(r"fake providers on (http://\S+)/<provider>/v1", line):
+                fakes = found.group(1)
+        assert fakes is not None
+        base = f"http://127.0.0.1:{port}"
+        assert httpx.get(base + "/healthz", timeout=5).status_code == 200
+        proc.terminate()  # SIGTERM, as kill or a supervisor sends it
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        assert re.search(r"^routed requests: ", out, re.MULTILINE), out
+        for url in (base + "/healthz", fakes + "/"):  # routeyard serve and the fakes are gone
+            with pytest.raises(httpx.ConnectError):
+                httpx.get(url, timeout=2)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
             proc.wait(15)

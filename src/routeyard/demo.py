@@ -19,6 +19,7 @@ import contextlib
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -176,6 +177,10 @@ def run(*, host: str, port: int, database_url: str | None, duration: float | Non
     url = database_url or f"sqlite:///{tmp / 'demo.db'}"
     outcomes: Counter[str] = Counter()
     with contextlib.ExitStack() as stack:
+        # SIGTERM (kill, a supervisor, a test's terminate) stops the demo like Ctrl-C: what
+        # it started is stopped, not left running (Python's default would exit at once).
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+        stack.callback(signal.signal, signal.SIGTERM, previous)
         stack.callback(shutil.rmtree, tmp, ignore_errors=True)
         store = Store(url)
         stack.callback(store.dispose)
@@ -205,6 +210,10 @@ def run(*, host: str, port: int, database_url: str | None, duration: float | Non
         outcomes = _send(base, key, catalog, rate=rate, duration=duration, seed=seed,
                          echo=echo)
     return outcomes
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
