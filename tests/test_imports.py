@@ -39,6 +39,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                       "routeyard.fake_provider")),
 ]
 DEFERRED_OK = {"routeyard.cli"}  # imports inside functions allowed here only
+# The Store owns every transaction: the database libraries are imported in store/ only.
+STORE_ONLY = ("sqlalchemy", "alembic")
 
 
 def module_name(path: Path) -> str:
@@ -163,6 +165,34 @@ def test_no_project_import_inside_a_function() -> None:
     hidden = [f"{m}:{line} imports {target}" for m, p in found.items() if m not in DEFERRED_OK
               for target, line, deferred in imports_of(m, p, known) if deferred]
     assert hidden == []
+
+
+def third_party_imports(path: Path) -> list[tuple[str, int]]:
+    """(top-level package, line) of each absolute import of ``path``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: list[tuple[str, int]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(alias.name.split(".")[0], node.lineno) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.module.split(".")[0], node.lineno))
+    return found
+
+
+def store_only_imports_outside_the_store() -> list[str]:
+    return [f"{module}:{line} imports {name}" for module, path in modules().items()
+            if not (module == "routeyard.store" or module.startswith("routeyard.store."))
+            for name, line in third_party_imports(path) if name in STORE_ONLY]
+
+
+def test_only_the_store_imports_sqlalchemy_and_alembic() -> None:
+    assert store_only_imports_outside_the_store() == []
+
+
+def test_a_database_import_outside_the_store_is_found(tmp_path: Path) -> None:
+    source = tmp_path / "m.py"
+    source.write_text("import os\nfrom sqlalchemy.exc import SQLAlchemyError\nimport alembic.command\n")
+    assert third_party_imports(source) == [("os", 1), ("sqlalchemy", 2), ("alembic", 3)]
 
 
 def test_the_layers_are_those_docs_architecture_lists() -> None:

@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from routeyard.catalog.declarative import parse_text, read_starter
-from routeyard.errors import SchemaOutOfDate
+from routeyard.errors import SchemaOutOfDate, StoreError, StoreUnavailable
 from routeyard.models import Catalog
 from routeyard.preferences import NONE
 from routeyard.store import Store
@@ -127,6 +127,28 @@ def test_foreign_keys_are_enforced(store: Store) -> None:
             " price_completion) VALUES ('no/model', 'nobody', 'x', 0, 1, '[]', false, '{}',"
             " false, false, false, 0, '0', '0')"
         ))
+
+
+def test_a_failing_statement_is_a_store_error_not_sqlalchemys(store: Store) -> None:
+    """Every door of the Store raises routeyard's errors (nothing outside store/ catches
+    SQLAlchemy's): a broken constraint is a StoreError, the transaction rolled back."""
+    store.apply_catalog(parse_text(MINI, "mini.toml"))
+    versions = store.versions()
+    with pytest.raises(StoreError, match="IntegrityError") as caught, store.transaction() as conn:
+        store.bump(conn, "catalog")
+        conn.execute(sa.text("INSERT INTO providers (slug, name, updated_at)"
+                             " VALUES ('chutes', 'Chutes', 0)"))
+    assert not isinstance(caught.value, StoreUnavailable)
+    assert isinstance(caught.value.__cause__, sa.exc.IntegrityError)
+    assert store.versions() == versions
+
+
+def test_an_unreachable_database_is_store_unavailable(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'missing' / 'no.db'}")
+    with pytest.raises(StoreUnavailable, match="database unavailable: OperationalError"):
+        store.read_catalog()
+    with pytest.raises(StoreUnavailable):
+        store.versions()
 
 
 def write_with_old_schema(store: Store, catalog: Catalog) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import random
 import time
 
-import sqlalchemy as sa
-
 from routeyard.catalog.declarative import read_starter
 from routeyard.config import Settings
 from routeyard.errors import SchemaOutOfDate, StoreError
@@ -35,7 +33,7 @@ def prepare(store: Store, settings: Settings, *, attempts: int = 5) -> list[str]
             if attempt == attempts - 1 or store.schema_status() == "outdated":
                 raise
             time.sleep(0.2 + random.random() * 0.5)
-        except (StoreError, sa.exc.SQLAlchemyError):
+        except StoreError:
             if attempt == attempts - 1:
                 raise
             time.sleep(0.2 + random.random() * 0.5)

@@ -80,12 +80,16 @@ def now() -> int:
 
 
 @contextmanager
-def _reachable() -> Iterator[None]:
-    """A database that cannot be reached raises :class:`StoreUnavailable` (503 on the API)."""
+def _translated() -> Iterator[None]:
+    """Database failures as routeyard's errors, so that nothing outside ``store/`` deals
+    with SQLAlchemy's: a database that cannot be reached raises :class:`StoreUnavailable`
+    (503 on the API), any other failure :class:`StoreError`."""
     try:
         yield
     except OperationalError as exc:
         raise StoreUnavailable(f"database unavailable: {exc.orig.__class__.__name__}") from exc
+    except SQLAlchemyError as exc:
+        raise StoreError(f"database error: {exc.__class__.__name__}: {exc}") from exc
 
 
 class Store:
@@ -109,12 +113,12 @@ class Store:
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
-        with _reachable(), self.engine.connect() as conn:
+        with _translated(), self.engine.connect() as conn:
             yield conn
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        with _reachable(), self.engine.begin() as conn:
+        with _translated(), self.engine.begin() as conn:
             yield conn
 
     @contextmanager
@@ -167,7 +171,7 @@ class Store:
     def upgrade(self, revision: str = "head") -> str | None:
         """Migrate to ``revision``. A SQLite file is copied aside first; returns the backup."""
         backup = self._backup_sqlite()
-        with self.engine.begin() as conn:
+        with self.transaction() as conn:
             command.upgrade(alembic_config(conn), revision)
         return backup
 
@@ -210,8 +214,11 @@ class Store:
             with self.connect() as conn:
                 rows = conn.execute(sa.select(tables.state.c.name, tables.state.c.version))
                 found = {name: int(version) for name, version in rows}
-        except SQLAlchemyError as exc:
-            raise StoreUnavailable(f"database unavailable: {exc.__class__.__name__}") from exc
+        except StoreUnavailable:
+            raise
+        except StoreError as exc:  # whatever stops the poll makes the database unavailable
+            cause = exc.__cause__.__class__.__name__
+            raise StoreUnavailable(f"database unavailable: {cause}") from exc.__cause__
         return {name: found.get(name, 0) for name in STATE_NAMES}
 
     @staticmethod
@@ -255,12 +262,13 @@ class Store:
         transaction (:meth:`catalog_write`) and mark the catalog changed, so that every
         process reloads it. A unique or foreign key the change breaks is a
         :class:`~routeyard.errors.Conflict` (with the message ``conflict``)."""
-        try:
-            with self.catalog_write() as conn:
+        with self.catalog_write() as conn:
+            try:
                 result = change(conn)
                 self.bump(conn, "catalog")
-        except IntegrityError:
-            raise Conflict(conflict or "The change conflicts with a concurrent change; retry") from None
+            except IntegrityError:  # constraints are immediate: a broken one fails here
+                raise Conflict(conflict or "The change conflicts with a concurrent change; "
+                               "retry") from None
         return result
 
     # The admin API's writes: each reads the record, lets the caller's function check and
