@@ -5,46 +5,67 @@ Pure data, no I/O. Prices are decimal strings (see :mod:`routeyard.prices`), nev
 
 from __future__ import annotations
 
-import msgspec
+from typing import Annotated, get_type_hints
 
-# The order in which pricing keys are served: OpenRouter's own order, so that a captured
-# response round-trips byte for byte.
-PRICE_FIELDS: tuple[str, ...] = (
-    "prompt",
-    "completion",
-    "request",
-    "image",
-    "image_output",
-    "audio",
-    "input_audio_cache",
-    "web_search",
-    "internal_reasoning",
-    "input_cache_read",
-    "input_cache_write",
+import msgspec
+from msgspec import Meta
+
+#: Known weight precisions, in OpenRouter's order; the catalog accepts no other.
+QUANTIZATION_VALUES: tuple[str, ...] = (
+    "int4", "int8", "fp4", "mxfp4", "nvfp4", "fp6", "fp8", "mxfp8", "fp16", "bf16", "fp32",
+    "unknown",
 )
-QUANTIZATIONS: frozenset[str] = frozenset(
-    {"int4", "int8", "fp4", "mxfp4", "nvfp4", "fp6", "fp8", "mxfp8", "fp16", "bf16", "fp32", "unknown"}
-)
-SERVICE_TIERS: frozenset[str] = frozenset({"flex", "priority", "ultrafast"})
+QUANTIZATIONS: frozenset[str] = frozenset(QUANTIZATION_VALUES)
+SERVICE_TIER_VALUES: tuple[str, ...] = ("flex", "priority", "ultrafast")
+SERVICE_TIERS: frozenset[str] = frozenset(SERVICE_TIER_VALUES)
 STATUS_NORMAL = 0
 STATUS_DISABLED = -10
 
+#: A price as the catalog holds and serves it: a plain decimal string, never an exponent.
+PRICE_PATTERN = r"^[0-9]+(\.[0-9]+)?$"
+Price = Annotated[str, Meta(pattern=PRICE_PATTERN)]
 
-class Pricing(msgspec.Struct, frozen=True, omit_defaults=True):
-    """Prices in USD as decimal strings. ``None`` means the key is absent on the wire."""
 
-    prompt: str
-    completion: str
-    request: str | None = None
-    image: str | None = None
-    image_output: str | None = None
-    audio: str | None = None
-    input_audio_cache: str | None = None
-    web_search: str | None = None
-    internal_reasoning: str | None = None
-    input_cache_read: str | None = None
-    input_cache_write: str | None = None
-    discount: str | None = None
+def _price(title: str, description: str) -> Meta:
+    """A price key's label (the status pages' column title) and meaning (the API docs)."""
+    return Meta(title=title, description=description)
+
+
+class Prices(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
+    """Prices in USD as decimal strings (never floats, never exponents), exactly as the
+    catalog holds them. ``"0"`` means free; ``None`` (left out on the wire) is not charged.
+
+    The one declaration of the price keys: their order is OpenRouter's serving order (so a
+    captured response round-trips byte for byte), and the catalog validator, the store's
+    columns, the status pages and the OpenAPI document all read them from here."""
+
+    prompt: Annotated[Price, _price("Input", "USD per input token.")]
+    completion: Annotated[Price, _price("Output", "USD per output token.")]
+    request: Annotated[Price | None, _price("Per request", "USD per request.")] = None
+    image: Annotated[Price | None, _price("Image input", "USD per input image.")] = None
+    image_output: Annotated[Price | None, _price("Image output", "USD per output image.")] = None
+    audio: Annotated[Price | None, _price("Audio input", "USD per audio input token.")] = None
+    input_audio_cache: Annotated[
+        Price | None, _price("Audio cache", "USD per cached audio input token.")] = None
+    web_search: Annotated[Price | None, _price("Web search", "USD per web search.")] = None
+    internal_reasoning: Annotated[
+        Price | None, _price("Reasoning", "USD per internal reasoning token.")] = None
+    input_cache_read: Annotated[
+        Price | None, _price("Cache read", "USD per cached input token read.")] = None
+    input_cache_write: Annotated[
+        Price | None, _price("Cache write", "USD per input token written to the cache.")] = None
+
+
+#: The price keys in serving order (``discount`` is not a price).
+PRICE_FIELDS: tuple[str, ...] = Prices.__struct_fields__
+
+
+class Pricing(Prices, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
+    """An endpoint's prices, as the catalog file and the admin API write them."""
+
+    discount: Annotated[Price | None, Meta(
+        description="Fraction off every price, between 0 and 1 (a number on the discovery "
+        "API): the effective price is price × (1 − discount).")] = None
 
     def items(self) -> list[tuple[str, str]]:
         """Present price keys in serving order (``discount`` excluded)."""
@@ -56,7 +77,19 @@ class Pricing(msgspec.Struct, frozen=True, omit_defaults=True):
         return out
 
 
-class ToolChoice(msgspec.Struct, frozen=True):
+def field_titles(cls: type[msgspec.Struct]) -> dict[str, str]:
+    """``{field: title}`` of the fields of ``cls`` annotated with a ``Meta(title=...)``."""
+    out: dict[str, str] = {}
+    for name, hint in get_type_hints(cls, include_extras=True).items():
+        for meta in getattr(hint, "__metadata__", ()):
+            if isinstance(meta, Meta) and meta.title is not None:
+                out[name] = meta.title
+    return out
+
+
+class ToolChoiceSupport(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Which ``tool_choice`` values the endpoint supports."""
+
     auto: bool = False
     function: bool = False
     none: bool = False
@@ -127,7 +160,7 @@ class Endpoint(msgspec.Struct, frozen=True, kw_only=True):
     supported_parameters: tuple[str, ...] = ()
     supports_implicit_caching: bool = False
     service_tier: str | None = None
-    supports_tool_choice: ToolChoice | None = None
+    supports_tool_choice: ToolChoiceSupport | None = None
     native_tools: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
     supports_diarization: bool = False
     is_moderated: bool = False
@@ -144,12 +177,12 @@ class Endpoint(msgspec.Struct, frozen=True, kw_only=True):
             return base or UNKNOWN_POLICY
         return self.data_policy.over(base)
 
-    def tool_choice(self) -> ToolChoice:
+    def tool_choice(self) -> ToolChoiceSupport:
         """Declared tool-choice support, or the default derived from the parameters."""
         if self.supports_tool_choice is not None:
             return self.supports_tool_choice
         on = "tool_choice" in self.supported_parameters
-        return ToolChoice(auto=on, function=on, none=on, required=on)
+        return ToolChoiceSupport(auto=on, function=on, none=on, required=on)
 
 
 class Model(msgspec.Struct, frozen=True, kw_only=True):

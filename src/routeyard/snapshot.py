@@ -97,10 +97,9 @@ class Snapshot:
                 listed.append(entry)
         self.listed = listed  # newest first, as OpenRouter lists them
         self.models_body = self.models_page(listed)
-        self.count_body = Body(encode({"data": {"count": len(listed)}}))
-        self.providers_body = Body(encode({"data": [
-            wire.provider(p) for p in sorted(catalog.providers, key=lambda p: p.slug)
-        ]}))
+        self.count_body = Body(encode(wire.count_response(len(listed))))
+        self.providers_body = Body(encode(wire.providers_response(
+            sorted(catalog.providers, key=lambda p: p.slug))))
         self.endpoint_count = sum(len(m.endpoints) for m in catalog.models)
 
     def with_live(self, live: dict[EndpointKey, LiveStats], model_ids: Iterable[str]
@@ -119,9 +118,11 @@ class Snapshot:
     @staticmethod
     def models_page(entries: Iterable[ModelEntry], *, total: int | None = None,
                     next_link: str | None = None) -> Body:
+        """A :class:`wire.ModelsListResponse` of the entries' pre-encoded models, joined as
+        bytes (the same bytes as encoding it whole; tests/test_wire.py checks)."""
         chosen = list(entries)
         items = b",".join(e.listing for e in chosen if e.listing is not None)
-        tail = encode({"next": next_link})
+        tail = encode(wire.ModelsListLinks(next_link))
         count = len(chosen) if total is None else total
         return Body(
             b'{"data":[' + items + b'],"links":' + tail + b',"total_count":' + str(count).encode() + b"}"

@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from routeyard import ids
+from routeyard import ids, wire
 from routeyard.accesslog import fields_of
 from routeyard.api.auth import check_caller, check_known
 from routeyard.api.deps import authenticate, runtime
@@ -265,7 +265,7 @@ async def count_models(request: Request) -> Response:
     chosen = _filtered(request, snapshot.listed)
     if chosen is snapshot.listed:
         return send(request, snapshot.count_body)
-    return send(request, Body(encode({"data": {"count": len(chosen)}})))
+    return send(request, Body(encode(wire.count_response(len(chosen)))))
 
 
 async def list_providers(request: Request) -> Response:

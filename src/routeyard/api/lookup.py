@@ -62,9 +62,7 @@ async def get_parameters(request: Request) -> Response:
     for e in endpoints:
         for p in e.supported_parameters:
             seen.setdefault(p, None)
-    return send(request, Body(encode({"data": {
-        "model": entry.model.id, "supported_parameters": list(seen), "popularity": None,
-    }})))
+    return send(request, Body(encode(wire.parameters_response(entry.model.id, list(seen)))))
 
 
 async def openai_model(request: Request) -> Response:
@@ -77,10 +75,7 @@ async def openai_model(request: Request) -> Response:
         if not model_id or len(model_id) > MAX_NAMED or not model_id.isprintable():
             raise NotFound("Model not found")
         raise NotFound(f"Model {model_id} not found")
-    m = entry.model
-    return send(request, Body(encode({
-        "id": m.id, "object": "model", "created": m.created, "owned_by": m.id.split("/")[0],
-    })))
+    return send(request, Body(encode(wire.openai_model(entry.model))))
 
 
 async def list_embedding_models(request: Request) -> Response:

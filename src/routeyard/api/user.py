@@ -5,8 +5,6 @@ zero data retention (with latency and throughput for a caller with a key)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -41,7 +39,7 @@ async def list_models_user(request: Request) -> Response:
     return models_answer(request, entries, per_key=True)
 
 
-def zdr_endpoints(snapshot: Snapshot, *, with_performance: bool) -> list[dict[str, Any]]:
+def zdr_endpoints(snapshot: Snapshot, *, with_performance: bool) -> list[wire.PublicEndpoint]:
     """The ``PublicEndpoint`` of every enabled ZDR endpoint, models in listing order."""
     out = []
     for entry in snapshot.listed:
@@ -57,7 +55,7 @@ def zdr_endpoints(snapshot: Snapshot, *, with_performance: bool) -> list[dict[st
 async def list_endpoints_zdr(request: Request) -> Response:
     key = authenticate(request, allow_public=True)
     data = zdr_endpoints(runtime(request).snapshot, with_performance=key is not None)
-    return send(request, Body(encode({"data": data})), per_key=True)
+    return send(request, Body(encode(wire.ZdrEndpointsResponse(data))), per_key=True)
 
 
 routes = [

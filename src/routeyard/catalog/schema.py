@@ -26,7 +26,7 @@ from routeyard.models import (
     Model,
     Pricing,
     Provider,
-    ToolChoice,
+    ToolChoiceSupport,
 )
 from routeyard.prices import PriceError, format_decimal, parse_fraction, parse_price
 
@@ -266,7 +266,7 @@ def check_endpoint(c: Checker, data: dict[str, Any], path: str) -> Endpoint | No
         if bad or not all(isinstance(v, bool) for v in raw_tc.values()):
             c.fail(f"{path}.supports_tool_choice", "expected booleans auto, function, none, required")
         else:
-            tool_choice = ToolChoice(**raw_tc)
+            tool_choice = ToolChoiceSupport(**raw_tc)
     native = c.get(data, "native_tools", path, dict, default={})
     # Each tool needs its `type`: OpenRouter's SDKs refuse a native tool without one.
     if not all(isinstance(v, dict) and all(isinstance(x, str) for x in v.values()) and "type" in v

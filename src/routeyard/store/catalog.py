@@ -8,7 +8,15 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from routeyard.models import Catalog, DataPolicy, Endpoint, Model, Pricing, Provider, ToolChoice
+from routeyard.models import (
+    Catalog,
+    DataPolicy,
+    Endpoint,
+    Model,
+    Pricing,
+    Provider,
+    ToolChoiceSupport,
+)
 from routeyard.store.tables import PRICE_COLUMNS, endpoints, models, providers
 
 # Fields the operator owns: a re-import keeps the database's value unless told to overwrite.
@@ -133,7 +141,7 @@ def _endpoint(row: Any) -> Endpoint:
         supported_parameters=tuple(row.supported_parameters),
         supports_implicit_caching=bool(row.supports_implicit_caching),
         service_tier=row.service_tier,
-        supports_tool_choice=ToolChoice(**tool_choice) if tool_choice is not None else None,
+        supports_tool_choice=ToolChoiceSupport(**tool_choice) if tool_choice is not None else None,
         native_tools=dict(row.native_tools),
         supports_diarization=bool(row.supports_diarization),
         is_moderated=bool(row.is_moderated),
