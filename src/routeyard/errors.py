@@ -72,10 +72,19 @@ class CatalogError(RouteyardError):
 
 
 class APIError(RouteyardError):
-    """Answered with ``status`` in the envelope; ``headers`` are added to the response."""
+    """Answered with ``status`` in the envelope; ``headers`` are added to the response.
+    A subclass states its status and default message where it is declared:
+    ``class NotFound(APIError, status=404, message="Not Found")``."""
 
     status = 500
     default_message = "Internal Server Error"
+
+    def __init_subclass__(cls, *, status: int | None = None, message: str | None = None) -> None:
+        super().__init_subclass__()
+        if status is not None:
+            cls.status = status
+        if message is not None:
+            cls.default_message = message
 
     def __init__(self, message: str | None = None, metadata: dict[str, Any] | None = None,
                  headers: dict[str, str] | None = None) -> None:
@@ -85,62 +94,44 @@ class APIError(RouteyardError):
         super().__init__(self.message)
 
 
-class BadRequest(APIError):
-    status = 400
-    default_message = "Bad Request"
+class BadRequest(APIError, status=400, message="Bad Request"):
+    pass
 
 
-class Unauthorized(APIError):
-    status = 401
-    default_message = "No auth credentials found"
+class Unauthorized(APIError, status=401, message="No auth credentials found"):
+    pass
 
 
-class PaymentRequired(APIError):
+class PaymentRequired(APIError, status=402, message="Payment Required"):
     """402: OpenRouter's code for a key out of credit (here: past its spend limit)."""
 
-    status = 402
-    default_message = "Payment Required"
+
+class Forbidden(APIError, status=403, message="Forbidden"):
+    pass
 
 
-class Forbidden(APIError):
-    status = 403
-    default_message = "Forbidden"
+class NotFound(APIError, status=404, message="Not Found"):
+    pass
 
 
-class NotFound(APIError):
-    status = 404
-    default_message = "Not Found"
-
-
-class RequestTimeout(APIError):
+class RequestTimeout(APIError, status=408, message="Request Timeout"):
     """408: the request body did not arrive within ``body_read_timeout``."""
 
-    status = 408
-    default_message = "Request Timeout"
+
+class Conflict(APIError, status=409, message="Conflict"):
+    pass
 
 
-class Conflict(APIError):
-    status = 409
-    default_message = "Conflict"
-
-
-class PreconditionFailed(APIError):
+class PreconditionFailed(APIError, status=412, message="Precondition Failed"):
     """412: an ``If-Match`` that does not match the record's current ETag."""
 
-    status = 412
-    default_message = "Precondition Failed"
+
+class PayloadTooLarge(APIError, status=413, message="Request body too large"):
+    pass
 
 
-class PayloadTooLarge(APIError):
-    status = 413
-    default_message = "Request body too large"
-
-
-class TooManyRequests(APIError):
+class TooManyRequests(APIError, status=429, message="Too Many Requests"):
     """429 with ``Retry-After`` and ``metadata.retry_after`` (whole seconds)."""
-
-    status = 429
-    default_message = "Too Many Requests"
 
     def __init__(self, message: str | None = None, *, retry_after: int) -> None:
         super().__init__(message, {"retry_after": retry_after},
