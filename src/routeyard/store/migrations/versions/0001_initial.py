@@ -1,6 +1,5 @@
 """Initial schema: catalog, keys, state counters, health minutes.
 
-Revision ID: 0001
 Revises:
 Create Date: 2026-11-25
 """
@@ -12,8 +11,6 @@ from alembic import op
 
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 PRICE_COLUMNS = (
     "prompt", "completion", "request", "image", "image_output", "audio", "input_audio_cache",

@@ -1,7 +1,5 @@
 """Index endpoints by provider (provider pages, provider deletes).
 
-Revision ID: 0002
-Revises: 0001
 Create Date: 2026-11-25
 """
 
@@ -11,8 +9,6 @@ from alembic import op
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

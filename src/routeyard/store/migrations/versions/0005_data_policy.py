@@ -1,7 +1,5 @@
 """Data policy of providers and endpoints (training, retention, zero data retention).
 
-Revision ID: 0005
-Revises: 0003
 Create Date: 2026-12-06
 """
 
@@ -12,8 +10,6 @@ from alembic import op
 
 revision = "0005"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,7 +1,5 @@
 """Key preferences: the provider preferences a key's requests default to (docs/api.md).
 
-Revision ID: 0006
-Revises: 0007
 Create Date: 2026-12-06
 """
 
@@ -12,8 +10,6 @@ from alembic import op
 
 revision = "0006"
 down_revision = "0007"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

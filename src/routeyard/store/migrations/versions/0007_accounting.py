@@ -1,7 +1,5 @@
 """Accounting: generation records, per-key usage counters and spend limits, daily usage.
 
-Revision ID: 0007
-Revises: 0005
 Create Date: 2026-12-06
 """
 
@@ -12,8 +10,6 @@ from alembic import op
 
 revision = "0007"
 down_revision = "0005"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
