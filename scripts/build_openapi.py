@@ -1,15 +1,21 @@
 #!/usr/bin/env python3
 """Generate ``src/routeyard/api/openapi.json``: the OpenAPI 3.1 description of routeyard's API.
 
-Run ``python scripts/build_openapi.py`` after editing this file: ``tests/test_openapi_doc.py``
-fails while the committed document differs from what :func:`build` returns.
+Run ``python scripts/build_openapi.py`` after changing a wire type or this file:
+``tests/test_openapi_doc.py`` fails while the committed document differs from what
+:func:`build` returns.
 
-The paths are checked against the app's route table (:func:`routeyard.api.routes`): every
-operation under /api/v1 is declared here and every operation declared here is served.
-The schemas are OpenRouter's published ones of 2025-10 (the endpoint fields of the seed), with
-plain enum lists and 3.1 ``type`` arrays instead of ``nullable``, plus the fields that
-OpenRouter's current Python SDK (``openrouter`` 1.3.x) requires. A response that is valid here
-is meant to be valid against both, so every field routeyard always sends is ``required``.
+The discovery API's schemas are not written here: they are derived from the msgspec Structs
+that build the responses (:mod:`routeyard.wire`; the prices from :class:`routeyard.models.Prices`)
+with ``msgspec.json.schema_components``, plus what those types cannot say (:func:`derived`):
+the discovery encoder writes a Decimal as a JSON number, every field is sent (required) but
+an ``UNSET`` one, and a field an ``omit_defaults`` Struct leaves out when it is None is
+optional, never null. This file keeps the paths (checked against the app's route table,
+:func:`routeyard.api.routes`: every operation under /api/v1 is declared here and every
+operation declared here is served), the known values of the named scalars, and the schemas
+of the other APIs. The discovery schemas follow OpenRouter's
+published ones of 2025-10 plus the fields that its current Python SDK (``openrouter`` 1.3.x)
+requires: every field routeyard always sends is ``required``.
 """
 
 from __future__ import annotations
@@ -20,8 +26,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from starlette.routing import BaseRoute, Route
 
+from routeyard import models, wire
 from routeyard.api import routes
 
 Json = dict[str, Any]
@@ -52,28 +60,8 @@ PARAMETERS = (
     "tools", "tool_choice", "parallel_tool_calls", "include_reasoning", "reasoning",
     "reasoning_effort", "web_search_options", "verbosity",
 )
-QUANTIZATIONS = (
-    "int4", "int8", "fp4", "mxfp4", "nvfp4", "fp6", "fp8", "mxfp8", "fp16", "bf16", "fp32",
-    "unknown",
-)
 ENDPOINT_STATUSES = (0, -1, -2, -3, -5, -10)
-SERVICE_TIERS = ("flex", "priority", "ultrafast")
-# The price keys of OpenRouter's 2025-10 spec, in the order it serves them. That spec forbids
-# any other key (additionalProperties: false), so this is the full set routeyard may send.
-PRICE_KEYS: tuple[tuple[str, str], ...] = (
-    ("prompt", "USD per input token."),
-    ("completion", "USD per output token."),
-    ("request", "USD per request."),
-    ("image", "USD per input image."),
-    ("image_output", "USD per output image."),
-    ("audio", "USD per audio input token."),
-    ("input_audio_cache", "USD per cached audio input token."),
-    ("web_search", "USD per web search."),
-    ("internal_reasoning", "USD per internal reasoning token."),
-    ("input_cache_read", "USD per cached input token read."),
-    ("input_cache_write", "USD per input token written to the cache."),
-)
-PRICE_PATTERN = r"^[0-9]+(\.[0-9]+)?$"
+PRICE_PATTERN = models.PRICE_PATTERN
 
 
 def ref(name: str) -> Json:
@@ -117,132 +105,97 @@ def open_enum(values: tuple[str, ...], description: str) -> Json:
             "others are valid.", "examples": list(values)}
 
 
-def pricing(description: str) -> Json:
-    properties: Json = {
-        key: {"type": "string", "pattern": PRICE_PATTERN, "description": text}
-        for key, text in PRICE_KEYS
-    }
-    properties["discount"] = {
-        "type": "number",
-        "minimum": 0,
-        "maximum": 1,
-        "description": "Fraction off every price: the effective price is price × (1 − discount).",
-    }
-    return {
-        "type": "object",
-        "description": description,
-        "properties": properties,
-        "required": ["prompt", "completion"],
-        "additionalProperties": False,
-    }
+def _struct_types(types: tuple[Any, ...]) -> dict[str, type[msgspec.Struct]]:
+    """Every Struct class reachable from ``types``, by component name."""
+    found: dict[str, type[msgspec.Struct]] = {}
+
+    def walk(info: msgspec.inspect.Type) -> None:
+        if isinstance(info, msgspec.inspect.StructType):
+            if info.cls.__name__ in found:
+                return
+            found[info.cls.__name__] = info.cls
+            for field in info.fields:
+                walk(field.type)
+        for name in ("item_type", "value_type", "types", "type"):
+            inner = getattr(info, name, None)
+            if isinstance(inner, tuple):
+                for item in inner:
+                    walk(item)
+            elif isinstance(inner, msgspec.inspect.Type):
+                walk(inner)
+
+    for info in msgspec.inspect.multi_type_info(types):
+        walk(info)
+    return found
 
 
-def percentiles(what: str) -> Json:
-    return or_null(
-        ref("PercentileStats"),
-        f"{what} over the last 30 minutes; null when there is too little data, and for "
-        "callers without a key (as on OpenRouter).",
-    )
+def _numbers(node: Any) -> Any:
+    """msgspec describes a Decimal as a string; the discovery encoder
+    (``decimal_format="number"``) writes it as a JSON number."""
+    if isinstance(node, dict):
+        out = {k: _numbers(v) for k, v in node.items()}
+        if out.get("type") == "string" and out.get("format") == "decimal":
+            del out["format"]
+            out["type"] = "number"
+        return out
+    if isinstance(node, list):
+        return [_numbers(v) for v in node]
+    return node
 
 
-def uptime(window: str) -> Json:
-    return {
-        "type": ["number", "null"],
-        "minimum": 0,
-        "maximum": 100,
-        "description": f"Uptime percentage (0–100, unrounded) over the last {window}; null when "
-        "there is too little traffic to say.",
-    }
+def _sent(schema: Json, cls: type[msgspec.Struct]) -> None:
+    """What is on the wire, where msgspec's schema says what a decoder needs: a Struct
+    without ``omit_defaults`` sends every field but an ``UNSET`` one (required, defaults
+    or not); one with it leaves a None field out (optional, never null)."""
+    if not cls.__struct_config__.omit_defaults:
+        schema["required"] = [f.encode_name for f in msgspec.structs.fields(cls)
+                              if f.default is not msgspec.UNSET]
+        if not schema["required"]:
+            del schema["required"]
+        return
+    for field in msgspec.structs.fields(cls):
+        if field.default is not None:
+            continue
+        prop = schema["properties"][field.encode_name]
+        prop.pop("default", None)
+        branches = [b for b in prop.pop("anyOf") if b != {"type": "null"}]
+        assert len(branches) == 1, (cls, field.name)
+        schema["properties"][field.encode_name] = {**prop, **branches[0]}
 
 
-def architecture(*, listing: bool) -> Json:
-    """A model's architecture: on ``/models`` (``listing``) ``tokenizer`` is left out when
-    unknown, as OpenRouter's spec has it; in a model's endpoint list it is null then."""
-    out = obj({
-        "tokenizer": ref("ModelGroup") if listing else or_null(ref("ModelGroup")),
-        "instruct_type": ref("InstructType"),
-        "modality": {"type": ["string", "null"], "description": "e.g. `text+image->text`."},
-        "input_modalities": {"type": "array", "items": ref("InputModality")},
-        "output_modalities": {"type": "array", "items": ref("OutputModality")},
-    })
-    if listing:
-        out["required"].remove("tokenizer")
+def _ref_not_type(node: Any) -> Any:
+    """A named scalar (:func:`routeyard.wire.named`) is its component: drop msgspec's
+    ``type`` beside the ``$ref``."""
+    if isinstance(node, dict):
+        out = {k: _ref_not_type(v) for k, v in node.items()}
+        if "$ref" in out:
+            out.pop("type", None)
+        return out
+    if isinstance(node, list):
+        return [_ref_not_type(v) for v in node]
+    return node
+
+
+def derived(types: tuple[Any, ...]) -> Json:
+    """The component schemas of ``types`` (msgspec Structs) and of every Struct they hold:
+    msgspec's JSON Schema, with what the types cannot say added (see the module's docstring)."""
+    _, components = msgspec.json.schema_components(
+        types, ref_template="#/components/schemas/{name}")
+    for name, cls in _struct_types(types).items():
+        _sent(components[name], cls)
+        if cls.__doc__:  # msgspec copies the docstring as it is indented
+            components[name]["description"] = " ".join(cls.__doc__.split())
+    out: Json = _ref_not_type(_numbers(components))
     return out
 
 
-def schemas() -> Json:
-    """Every component schema, in reading order."""
+def named_scalars() -> Json:
+    """The scalars the wire types name (``routeyard.wire.named``) with their known values:
+    the catalog's closed sets from routeyard.models, OpenRouter's published lists for the
+    open ones."""
     return {
-        "ListEndpointsResponse": obj(
-            {
-                "id": {
-                    "type": "string",
-                    "description": "Model id, e.g. `qwen/qwen3-235b-a22b-thinking-2507`.",
-                },
-                "name": {"type": "string", "description": "Display name of the model."},
-                "created": {"type": "integer", "description": "Unix seconds."},
-                "description": {"type": "string"},
-                "architecture": ref("ModelArchitecture"),
-                "endpoints": {
-                    "type": "array",
-                    "items": ref("PublicEndpoint"),
-                    "description": "The model's endpoints, in the catalog's order.",
-                },
-            },
-            "A model and all its endpoints.",
-        ),
-        "PublicEndpoint": obj(
-            {
-                "name": {
-                    "type": "string",
-                    "description": "`<provider display name> | <model permaslug>`. Not unique: "
-                    "two endpoints of one provider may differ only in `tag`.",
-                },
-                "model_id": {"type": "string", "description": "The model's public id (permaslug)."},
-                "model_name": {"type": "string", "description": "The model's display name."},
-                "context_length": {"type": "integer", "minimum": 1, "description": "Tokens."},
-                "pricing": ref("PublicEndpointPricing"),
-                "provider_name": ref("ProviderName"),
-                "tag": {
-                    "type": "string",
-                    "description": "Routing slug: the provider slug plus an optional variant "
-                    "(quantization `deepinfra/fp8`, region `google-vertex/us-east5`, tier "
-                    "`openai/flex`). Unique within a model.",
-                },
-                "quantization": or_null(ref("Quantization")),
-                "max_completion_tokens": {"type": ["integer", "null"]},
-                "max_prompt_tokens": {"type": ["integer", "null"]},
-                "supported_parameters": {"type": "array", "items": ref("Parameter")},
-                "status": ref("EndpointStatus"),
-                "uptime_last_30m": uptime("30 minutes"),
-                "uptime_last_5m": uptime("5 minutes"),
-                "uptime_last_1d": uptime("day"),
-                "latency_last_30m": percentiles("Time to first token, in milliseconds,"),
-                "throughput_last_30m": percentiles("Output tokens per second"),
-                "supports_implicit_caching": {
-                    "type": "boolean",
-                    "description": "The provider caches prompts automatically.",
-                },
-                "service_tier": or_null(ref("ServiceTier")),
-                "supports_tool_choice": ref("ToolChoiceSupport"),
-                "native_tools": {
-                    "type": "object",
-                    "additionalProperties": ref("NativeTool"),
-                    "description": "Tools the provider runs natively, by tool name; may be `{}`.",
-                },
-                "supports_diarization": {"type": "boolean"},
-            },
-            "One endpoint: a provider serving the model. routeyard always sends every field, "
-            "`status` included (optional on OpenRouter).",
-        ),
-        "PublicEndpointPricing": pricing(
-            "Prices in USD as decimal strings, exactly as the catalog holds them: never "
-            "floats, never exponents. `\"0\"` means free; an absent key is not charged."
-        ),
-        "ModelArchitecture": architecture(listing=False),
-        "ModelListingArchitecture": architecture(listing=True),
         "ModelGroup": open_enum(MODEL_GROUPS, "Tokenizer family."),
-        "InstructType": or_null(open_enum(INSTRUCT_TYPES, "Instruction format.")),
+        "InstructType": open_enum(INSTRUCT_TYPES, "Instruction format."),
         "InputModality": open_enum(INPUT_MODALITIES, "An input modality."),
         "OutputModality": open_enum(OUTPUT_MODALITIES, "An output modality."),
         "Parameter": open_enum(PARAMETERS, "A request parameter name."),
@@ -254,112 +207,24 @@ def schemas() -> Json:
             "are equally valid.",
             "examples": ["DeepInfra", "Google AI Studio", "Amazon Bedrock", "Chutes"],
         },
-        "Quantization": enum(QUANTIZATIONS, "Weight precision. Known values; treat as open."),
+        "Quantization": enum(models.QUANTIZATION_VALUES,
+                             "Weight precision. Known values; treat as open."),
         "EndpointStatus": enum(
             ENDPOINT_STATUSES,
             "0: normal. Negative: deranked (served, tried after the others). -10: disabled by "
             "the operator.",
             "integer",
         ),
-        "ServiceTier": enum(SERVICE_TIERS, "The provider's service tier."),
-        "PercentileStats": obj(
-            {p: {"type": "number"} for p in ("p50", "p75", "p90", "p99")}
-        ),
-        "ToolChoiceSupport": obj(
-            {v: {"type": "boolean"} for v in ("auto", "function", "none", "required")},
-            "Which `tool_choice` values the endpoint supports.",
-        ),
-        "NativeTool": obj({"type": {"type": "string"}}),
-        "ModelsListResponse": obj(
-            {
-                "data": {"type": "array", "items": ref("Model")},
-                "links": obj(
-                    {"next": {"type": ["string", "null"], "description": "Path of the next "
-                              "page when `limit` cut the list short; null otherwise."}},
-                    "Pagination links: without `limit`, the whole list comes at once.",
-                ),
-                "total_count": {"type": "integer", "description": "Number of models "
-                                "matching the filters, over all pages."},
-            }
-        ),
-        "Model": obj(
-            {
-                "id": {"type": "string", "description": "e.g. `deepseek/deepseek-r1:free`."},
-                "canonical_slug": {"type": "string", "description": "Permaslug."},
-                "name": {"type": "string"},
-                "created": {"type": "integer", "description": "Unix seconds."},
-                "description": {"type": "string"},
-                "pricing": ref("PublicPricing"),
-                "context_length": {"type": ["integer", "null"]},
-                "architecture": ref("ModelListingArchitecture"),
-                "top_provider": ref("TopProviderInfo"),
-                "per_request_limits": or_null(ref("PerRequestLimits")),
-                "supported_parameters": {"type": "array", "items": ref("Parameter")},
-                "default_parameters": or_null(ref("DefaultParameters")),
-                "hugging_face_id": {"type": ["string", "null"]},
-                "links": ref("ModelLinks"),
-                "supported_voices": {
-                    "type": ["array", "null"],
-                    "items": {"type": "string"},
-                    "description": "Voice ids of a TTS model; null otherwise.",
-                },
-                "knowledge_cutoff": {"type": ["string", "null"], "description": "YYYY-MM-DD."},
-                "expiration_date": {"type": ["string", "null"], "description": "YYYY-MM-DD."},
-            },
-            "A model of the catalog.",
-        ),
-        "PublicPricing": pricing("The model's prices, as for an endpoint."),
-        "TopProviderInfo": obj(
-            {
-                "context_length": {"type": ["integer", "null"]},
-                "max_completion_tokens": {"type": ["integer", "null"]},
-                "is_moderated": {"type": "boolean"},
-            }
-        ),
-        "PerRequestLimits": obj(
-            {"prompt_tokens": {"type": "number"}, "completion_tokens": {"type": "number"}}
-        ),
-        "DefaultParameters": {
-            "type": "object",
-            "description": "Sampling defaults from the catalog. The keys OpenRouter serves are "
-            "listed; the catalog may hold others (OpenRouter's SDKs ignore keys they do not "
-            "know).",
-            "properties": {
-                key: {"type": ["number", "null"]}
-                for key in ("temperature", "top_p", "top_k", "frequency_penalty",
-                            "presence_penalty", "repetition_penalty")
-            },
-            "additionalProperties": {"type": ["number", "null"]},
-        },
-        "ModelLinks": obj(
-            {"details": {"type": "string", "description": "Path of the model's endpoints list."}}
-        ),
-        "ModelResponse": obj({"data": ref("Model")}),
-        "ParametersResponse": obj({"data": obj({
-            "model": {"type": "string", "description": "The model id."},
-            "supported_parameters": {"type": "array", "items": ref("Parameter")},
-            "popularity": {"type": "null",
-                           "description": "Share of requests using each parameter; null "
-                           "until measured."},
-        }, "The parameters of a model.")}),
-        "OpenAIModel": obj({
-            "id": {"type": "string"},
-            "object": {"type": "string", "const": "model"},
-            "created": {"type": "integer", "description": "Unix seconds."},
-            "owned_by": {"type": "string", "description": "The id's author part."},
-        }, "A model in OpenAI's shape."),
-        "ModelsCountResponse": obj({"data": obj({"count": {"type": "integer", "minimum": 0}})}),
-        "ProvidersListResponse": obj({"data": {"type": "array", "items": ref("ProviderInfo")}}),
-        "ProviderInfo": obj(
-            {
-                "name": {"type": "string", "description": "Display name (`provider_name`)."},
-                "slug": {"type": "string", "description": "Base of every endpoint tag."},
-                "privacy_policy_url": {"type": ["string", "null"]},
-                "terms_of_service_url": {"type": ["string", "null"]},
-                "status_page_url": {"type": ["string", "null"]},
-            }
-        ),
-        "ListEndpointsResponseEnvelope": obj({"data": ref("ListEndpointsResponse")}),
+        "ServiceTier": enum(models.SERVICE_TIER_VALUES, "The provider's service tier."),
+    }
+
+
+def schemas() -> Json:
+    """Every component schema: the wire types' first, then the named scalars, then those
+    of the other APIs."""
+    return {
+        **derived((*wire.RESPONSES, models.Pricing)),
+        **named_scalars(),
         "HealthResponse": obj({"status": {"type": "string", "const": "ok"}}),
         "ErrorResponse": obj(
             {
@@ -396,7 +261,6 @@ def admin_schemas() -> Json:
     url = {"type": "string", "pattern": "^https?://", "description": "An http(s) URL without "
            "credentials."}
     flag = {"type": "boolean", "description": "Default false."}
-    decimal = {"type": "string", "pattern": PRICE_PATTERN}
     return {
         "AdminProvider": {
             "type": "object",
@@ -472,11 +336,11 @@ def admin_schemas() -> Json:
                 "context_length": {"type": "integer", "minimum": 1},
                 "max_completion_tokens": optional({"type": "integer", "minimum": 0}),
                 "max_prompt_tokens": optional({"type": "integer", "minimum": 0}),
-                "quantization": optional(enum(QUANTIZATIONS, "Weight precision.")),
+                "quantization": optional(enum(models.QUANTIZATION_VALUES, "Weight precision.")),
                 "supported_parameters": optional({"type": "array", "items": text},
                                                  "Default `[]`."),
                 "supports_implicit_caching": optional(flag),
-                "service_tier": optional(enum(SERVICE_TIERS, "The provider's service tier.")),
+                "service_tier": optional(enum(models.SERVICE_TIER_VALUES, "The provider's service tier.")),
                 "supports_tool_choice": optional(
                     {"type": "object",
                      "properties": {v: {"type": "boolean"}
@@ -495,7 +359,7 @@ def admin_schemas() -> Json:
                 "provider_model_id": optional(text, "The provider's own id, for probes."),
                 "data_policy": optional(ref("AdminDataPolicy"), "Overrides the provider's "
                                         "data policy, field by field."),
-                "pricing": ref("AdminPricing"),
+                "pricing": ref("Pricing"),
                 "source": optional(text, "Provenance; set by the server when absent. Never "
                                    "returned."),
                 "imported_at": optional({"type": "integer", "minimum": 0},
@@ -518,18 +382,6 @@ def admin_schemas() -> Json:
                                    "description": "How long prompts are kept."},
                 "zdr": {"type": "boolean", "description": "Zero data retention."},
             },
-            "additionalProperties": False,
-        },
-        "AdminPricing": {
-            "type": "object",
-            "description": "Prices in USD as decimal strings (never floats, never exponents), "
-            "stored and served byte-identical. An absent key is not charged.",
-            "properties": {
-                **{key: {**decimal, "description": text} for key, text in PRICE_KEYS},
-                "discount": {**decimal, "description": "A fraction between 0 and 1 (a number "
-                             "on the discovery API)."},
-            },
-            "required": ["prompt", "completion"],
             "additionalProperties": False,
         },
         "AdminProviderResponse": obj({"data": ref("AdminProvider")}),
@@ -1221,7 +1073,6 @@ def key_schemas() -> Json:
             "description": "Preferences to store; a missing field takes its default (no "
             "ignored provider, any quantization, `allow`, `false`).",
         },
-        "ZdrEndpointsResponse": obj({"data": {"type": "array", "items": ref("PublicEndpoint")}}),
         "KeyPreferencesResponse": obj({"data": obj({
             "key": obj({"id": {"type": "integer"}, "name": {"type": "string"},
                         "prefix": {"type": "string"}}),

@@ -149,8 +149,8 @@ class ModelLinks(msgspec.Struct, frozen=True):
 
 
 class Model(msgspec.Struct, frozen=True, kw_only=True):
-    """A model of the catalog (``/models``). Its pricing and context length are those of
-    the top provider: the first enabled endpoint in serving order, as on OpenRouter."""
+    """A model of the catalog (`/models`). Its pricing and context length are those of the
+    top provider: the first enabled endpoint in serving order, as on OpenRouter."""
 
     id: Annotated[str, _doc("e.g. `deepseek/deepseek-r1:free`.")]
     canonical_slug: Annotated[str, _doc("Permaslug.")]
@@ -182,8 +182,7 @@ class ModelsListLinks(msgspec.Struct, frozen=True):
 
 
 class ModelsListResponse(msgspec.Struct, frozen=True, kw_only=True):
-    """The shape of ``/models``. The snapshot joins pre-encoded models into it
-    (:meth:`routeyard.snapshot.Snapshot.models_page`), with the same bytes."""
+    # Snapshot.models_page joins pre-encoded models into this shape, with the same bytes.
 
     data: list[Model]
     links: ModelsListLinks
