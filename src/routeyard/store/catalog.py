@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import msgspec
@@ -50,127 +51,74 @@ def _policy(value: Any) -> DataPolicy | None:
     return msgspec.convert(value, DataPolicy) if value else None
 
 
+def _columns(s: msgspec.Struct, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A domain struct's fields as column values, by field name: tuples as JSON lists, an
+    empty data policy as NULL, other nested structs as JSON objects."""
+    out: dict[str, Any] = {}
+    for name in s.__struct_fields__:
+        if name in skip:
+            continue
+        value = getattr(s, name)
+        if isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, DataPolicy):
+            value = _policy_value(value)
+        elif isinstance(value, msgspec.Struct):
+            value = msgspec.to_builtins(value)
+        out[name] = value
+    return out
+
+
+@functools.cache
+def _names(kind: type[msgspec.Struct], skip: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(name for name in kind.__struct_fields__ if name not in skip)
+
+
+def _fields(row: Any, kind: type[msgspec.Struct], skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The columns of ``row`` named like the fields of ``kind`` (JSON lists as tuples)."""
+    values = row._mapping
+    return {name: tuple(v) if type(v) is list else v
+            for name in _names(kind, skip) for v in (values[name],)}
+
+
 def provider_row(p: Provider) -> dict[str, Any]:
-    return {
-        "slug": p.slug,
-        "name": p.name,
-        "privacy_policy_url": p.privacy_policy_url,
-        "terms_of_service_url": p.terms_of_service_url,
-        "status_page_url": p.status_page_url,
-        "base_url": p.base_url,
-        "api_key_env": p.api_key_env,
-        "probe_completion": p.probe_completion,
-        "data_policy": _policy_value(p.data_policy),
-    }
+    return _columns(p)
 
 
 def model_row(m: Model) -> dict[str, Any]:
-    return {
-        "id": m.id,
-        "id_lower": m.id.lower(),
-        "canonical_slug": m.canonical_slug,
-        "name": m.name,
-        "created": m.created,
-        "description": m.description,
-        "hugging_face_id": m.hugging_face_id,
-        "tokenizer": m.tokenizer,
-        "instruct_type": m.instruct_type,
-        "modality": m.modality,
-        "input_modalities": list(m.input_modalities),
-        "output_modalities": list(m.output_modalities),
-        "knowledge_cutoff": m.knowledge_cutoff,
-        "expiration_date": m.expiration_date,
-        "default_parameters": m.default_parameters,
-    }
+    return {**_columns(m, skip=("endpoints",)), "id_lower": m.id.lower()}
+
+
+# Endpoint fields whose columns are not named like them.
+_ENDPOINT_OWN = ("provider", "pricing")
 
 
 def endpoint_row(model_id: str, position: int, e: Endpoint) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "model_id": model_id,
-        "provider_slug": e.provider,
-        "tag": e.tag,
-        "position": position,
-        "context_length": e.context_length,
-        "max_completion_tokens": e.max_completion_tokens,
-        "max_prompt_tokens": e.max_prompt_tokens,
-        "quantization": e.quantization,
-        "supported_parameters": list(e.supported_parameters),
-        "supports_implicit_caching": e.supports_implicit_caching,
-        "service_tier": e.service_tier,
-        "supports_tool_choice": (
-            msgspec.to_builtins(e.supports_tool_choice) if e.supports_tool_choice else None
-        ),
-        "native_tools": e.native_tools,
-        "supports_diarization": e.supports_diarization,
-        "is_moderated": e.is_moderated,
-        "disabled": e.disabled,
-        "provider_model_id": e.provider_model_id,
-        "source": e.source,
-        "imported_at": e.imported_at,
-        "data_policy": _policy_value(e.data_policy),
-    }
+    row = {"model_id": model_id, "provider_slug": e.provider, "position": position,
+           **_columns(e, skip=_ENDPOINT_OWN)}
     for name in PRICE_COLUMNS:
         row[f"price_{name}"] = getattr(e.pricing, name)
     return row
 
 
 def _provider(row: Any) -> Provider:
-    return Provider(
-        slug=row.slug,
-        name=row.name,
-        privacy_policy_url=row.privacy_policy_url,
-        terms_of_service_url=row.terms_of_service_url,
-        status_page_url=row.status_page_url,
-        base_url=row.base_url,
-        api_key_env=row.api_key_env,
-        probe_completion=bool(row.probe_completion),
-        data_policy=_policy(row.data_policy),
-    )
+    return Provider(**_fields(row, Provider, skip=("data_policy",)),
+                    data_policy=_policy(row.data_policy))
 
 
 def _endpoint(row: Any) -> Endpoint:
     tool_choice = row.supports_tool_choice
     return Endpoint(
+        **_fields(row, Endpoint, skip=(*_ENDPOINT_OWN, "supports_tool_choice", "data_policy")),
         provider=row.provider_slug,
-        tag=row.tag,
-        context_length=int(row.context_length),
         pricing=Pricing(**{name: getattr(row, f"price_{name}") for name in PRICE_COLUMNS}),
-        max_completion_tokens=row.max_completion_tokens,
-        max_prompt_tokens=row.max_prompt_tokens,
-        quantization=row.quantization,
-        supported_parameters=tuple(row.supported_parameters),
-        supports_implicit_caching=bool(row.supports_implicit_caching),
-        service_tier=row.service_tier,
         supports_tool_choice=ToolChoiceSupport(**tool_choice) if tool_choice is not None else None,
-        native_tools=dict(row.native_tools),
-        supports_diarization=bool(row.supports_diarization),
-        is_moderated=bool(row.is_moderated),
-        disabled=bool(row.disabled),
-        provider_model_id=row.provider_model_id,
-        source=row.source,
-        imported_at=row.imported_at,
         data_policy=_policy(row.data_policy),
     )
 
 
 def _model(row: Any, eps: tuple[Endpoint, ...]) -> Model:
-    return Model(
-        id=row.id,
-        canonical_slug=row.canonical_slug,
-        name=row.name,
-        created=int(row.created),
-        description=row.description,
-        hugging_face_id=row.hugging_face_id,
-        tokenizer=row.tokenizer,
-        instruct_type=row.instruct_type,
-        modality=row.modality,
-        input_modalities=tuple(row.input_modalities),
-        output_modalities=tuple(row.output_modalities),
-        knowledge_cutoff=row.knowledge_cutoff,
-        expiration_date=row.expiration_date,
-        default_parameters=row.default_parameters,
-        endpoints=eps,
-    )
+    return Model(**_fields(row, Model, skip=("endpoints",)), endpoints=eps)
 
 
 # -- reading ---------------------------------------------------------------------------
@@ -219,22 +167,23 @@ def apply_catalog(
     new_providers: list[dict[str, Any]] = []
     new_models: list[dict[str, Any]] = []
     new_endpoints: list[dict[str, Any]] = []
+    def upsert(table: sa.Table, key: sa.Column[Any], label: str, values: dict[str, Any],
+               old: Any, new_rows: list[dict[str, Any]]) -> None:
+        """A provider or model row: queued for insertion, left alone, or updated."""
+        if old is None:
+            new_rows.append({**values, "source": source, "updated_at": now})
+            diff.created.append(label)
+        elif _same(old, values):
+            diff.unchanged.append(label)
+        else:
+            conn.execute(sa.update(table).where(key == values[key.name])
+                         .values(**values, source=source or old.source, updated_at=now))
+            diff.updated.append(label)
+
     existing_p = {r.slug: r for r in conn.execute(sa.select(providers))}
     for p in catalog.providers:
-        values = provider_row(p)
-        key = f"provider {p.slug}"
-        old = existing_p.get(p.slug)
-        if old is None:
-            new_providers.append({**values, "source": source, "updated_at": now})
-            diff.created.append(key)
-        elif _same(old, values):
-            diff.unchanged.append(key)
-        else:
-            conn.execute(
-                sa.update(providers).where(providers.c.slug == p.slug)
-                .values(**values, source=source or old.source, updated_at=now)
-            )
-            diff.updated.append(key)
+        upsert(providers, providers.c.slug, f"provider {p.slug}", provider_row(p),
+               existing_p.get(p.slug), new_providers)
 
     if new_providers:
         conn.execute(sa.insert(providers), new_providers)
@@ -244,20 +193,8 @@ def apply_catalog(
     }
     declared_e: set[tuple[str, str]] = set()
     for m in catalog.models:
-        values = model_row(m)
-        key = f"model {m.id}"
-        old_m = existing_m.get(m.id)
-        if old_m is None:
-            new_models.append({**values, "source": source, "updated_at": now})
-            diff.created.append(key)
-        elif _same(old_m, values):
-            diff.unchanged.append(key)
-        else:
-            conn.execute(
-                sa.update(models).where(models.c.id == m.id)
-                .values(**values, source=source or old_m.source, updated_at=now)
-            )
-            diff.updated.append(key)
+        upsert(models, models.c.id, f"model {m.id}", model_row(m), existing_m.get(m.id),
+               new_models)
         for position, e in enumerate(m.endpoints):
             declared_e.add((m.id, e.tag))
             values = endpoint_row(m.id, position, e)
