@@ -204,6 +204,8 @@ async def _main(args: argparse.Namespace, key: str, fake_base: str) -> None:
         await _round(app, scope, b, args.requests, args.concurrency)
         prof.disable()
         pstats.Stats(prof).sort_stats("tottime").print_stats(35)
+        if os.environ.get("CALLERS"):
+            pstats.Stats(prof).print_callers(os.environ["CALLERS"])
     for stop in stops:
         await stop()
 

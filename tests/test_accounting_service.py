@@ -54,12 +54,17 @@ def test_records_are_found_before_and_after_the_flush(store: Store) -> None:
 def test_tokens_and_cost_are_counted_in_prometheus(store: Store) -> None:
     acc = AccountingService(store, clock=Clock(T0))
     m = metrics()
-    before = m.generation_cost.labels("fake/chat", "fake")._value.get()
-    tokens = m.generation_tokens.labels("fake/chat", "fake", "completion")._value.get()
+
+    def sample(name: str, **labels: str) -> float:
+        m.push()  # the request path's counts reach the counters at the next push
+        return m.registry.get_sample_value(name, {"model": "fake/chat", "provider": "fake",
+                                                  **labels}) or 0.0
+
+    before = sample("routeyard_generation_cost_usd_total")
+    tokens = sample("routeyard_generation_tokens_total", kind="completion")
     acc.record(gen("m1", 1, "0.25"))
-    assert m.generation_cost.labels("fake/chat", "fake")._value.get() == before + 0.25
-    assert m.generation_tokens.labels("fake/chat", "fake", "completion")._value.get() == (
-        tokens + 5)
+    assert sample("routeyard_generation_cost_usd_total") == before + 0.25
+    assert sample("routeyard_generation_tokens_total", kind="completion") == tokens + 5
 
 
 def test_the_limit_holds_across_processes_and_resets_with_its_period(store: Store) -> None:

@@ -241,7 +241,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
         for line in await asyncio.to_thread(prepare, store, settings):
             log.info(line)
         await asyncio.to_thread(runtime.load)
-        tasks = [*runtime.tasks(), asyncio.create_task(metrics().meter.flush_loop())]
+        tasks = [*runtime.tasks(), asyncio.create_task(metrics().push_loop())]
         try:
             yield {}
         finally:
@@ -251,6 +251,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await runtime.close()
+            metrics().push()  # this worker's last counts, into the shared files too
+            metrics().meter.flush()
             outer.attach_access_log(None)
             sys.setswitchinterval(switch_interval)
             if access_log is not None:

@@ -72,10 +72,10 @@ class AccountingService:
         for kind, count in (("prompt", g.prompt_tokens), ("completion", g.completion_tokens),
                             ("reasoning", g.reasoning_tokens), ("cached", g.cached_tokens)):
             if count:
-                m.child(m.generation_tokens, model, provider, kind).inc(count)
+                m.count(m.generation_tokens, (model, provider, kind), count)
         if g.cost:
-            m.child(m.generation_cost, model, provider).inc(float(g.cost))
-        m.child(m.generations, model, provider).inc()
+            m.count(m.generation_cost, (model, provider), float(g.cost))
+        m.count(m.generations, (model, provider))
 
     def lookup(self, gen_id: str) -> Generation | None:
         """The record of ``gen_id``: this process's unflushed ones, then the database's."""

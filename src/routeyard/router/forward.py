@@ -210,7 +210,7 @@ class Attempter:
             model_id=attempt.model_id, provider=attempt.provider, tag=attempt.tag,
             result=str(result), http_status=status, reason=reason,
             duration_ms=round(elapsed * 1000, 3), ttft_ms=ttft_ms))
-        self.metrics.child(self.metrics.route_attempts, attempt.provider, str(result)).inc()
+        self.metrics.count(self.metrics.route_attempts, (attempt.provider, str(result)))
         if isinstance(result, Result):
             self.record_outcome(Outcome(
                 model_id=attempt.model_id, tag=attempt.tag, at=at, result=result,
@@ -236,8 +236,8 @@ class Attempter:
         try:
             for i, attempt in enumerate(self.attempts):
                 if i and self.failures:
-                    self.metrics.child(self.metrics.route_fallbacks,
-                                       self.attempts[i - 1].provider).inc()
+                    self.metrics.count(self.metrics.route_fallbacks,
+                                       (self.attempts[i - 1].provider,))
                 try:
                     await self._attempt(attempt, out)
                     return
