@@ -30,8 +30,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("store", ("routeyard.store",)),
     ("catalog", ("routeyard.catalog",)),
     ("router", ("routeyard.router",)),
-    ("monitor", ("routeyard.monitor", "routeyard.health.probes",
-                 "routeyard.accounting.service", "routeyard.accounting")),
+    ("monitor", ("routeyard.monitor", "routeyard.accounting.service", "routeyard.accounting")),
     ("process", ("routeyard.service", "routeyard.runtime")),
     ("api", ("routeyard.api",)),
     ("web", ("routeyard.web",)),
@@ -187,6 +186,22 @@ def store_only_imports_outside_the_store() -> list[str]:
 
 def test_only_the_store_imports_sqlalchemy_and_alembic() -> None:
     assert store_only_imports_outside_the_store() == []
+
+
+# The pure layer (health maths, periods, records) does no I/O: no event loop, sockets, files
+# of the database, nor the client to providers.
+IO_MODULES = ("asyncio", "socket", "ssl", "sqlite3", "psycopg", "httptools", "urllib", "http")
+
+
+def io_imports_in_the_pure_layer() -> list[str]:
+    pure = dict(LAYERS)["pure maths"]
+    return [f"{module}:{line} imports {name}" for module, path in modules().items()
+            if any(module == p or module.startswith(p + ".") for p in pure)
+            for name, line in third_party_imports(path) if name in IO_MODULES]
+
+
+def test_the_pure_layer_does_no_io() -> None:
+    assert io_imports_in_the_pure_layer() == []
 
 
 def test_a_database_import_outside_the_store_is_found(tmp_path: Path) -> None:

@@ -468,8 +468,8 @@ def probe(once: bool, kind: str) -> None:
     """Probe the catalog's endpoints once, record the outcomes and print a table."""
     import asyncio
 
-    from routeyard.health.probes import ALL_KINDS, Kind, run_round
     from routeyard.monitor.health import HealthService
+    from routeyard.monitor.probes import ALL_KINDS, Kind, run_round
 
     if not once:
         raise click.UsageError("give --once (routeyard serve probes on a schedule)")

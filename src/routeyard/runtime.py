@@ -16,11 +16,11 @@ from routeyard.accounting.shared import SharedSpend
 from routeyard.config import Settings
 from routeyard.errors import RouteyardError, StoreUnavailable
 from routeyard.health.minute import MinuteKey, MinuteRecord
-from routeyard.health.probes import run_round, summary
 from routeyard.keys import KeyRecord, KeyRing, key_prefix
 from routeyard.metrics import metrics
 from routeyard.models import Catalog
 from routeyard.monitor.health import HealthService
+from routeyard.monitor.probes import run_round, summary
 from routeyard.ratelimit import Limiter
 from routeyard.router.preferences import ProviderPreferences, key_defaults
 from routeyard.router.record import RoutedRequest, RouteSink

@@ -17,7 +17,8 @@ import pytest
 
 from routeyard.fake_provider import FakeProviderConfig, FakeProviderThread, free_port
 from routeyard.health.outcomes import Outcome, Result, Source
-from routeyard.health.probes import (
+from routeyard.models import Catalog, Endpoint, Model, Pricing, Provider
+from routeyard.monitor.probes import (
     ALL_KINDS,
     Kind,
     ProbeResult,
@@ -26,7 +27,6 @@ from routeyard.health.probes import (
     probe_completion,
     run_round,
 )
-from routeyard.models import Catalog, Endpoint, Model, Pricing, Provider
 from routeyard.upstream.client import Upstream
 from tests.canned import canned
 
