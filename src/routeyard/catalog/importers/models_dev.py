@@ -14,16 +14,18 @@ from typing import Any
 
 from routeyard import ids
 from routeyard.catalog.importers.common import (
+    Choice,
     Imported,
     Json,
     at,
+    costs,
     count,
     date_to_unix,
     expect_object,
-    is_artefact,
     kind,
     modality,
-    price,
+    parameters,
+    unusable,
 )
 from routeyard.catalog.importers.matching import (
     MODELS_DEV_SLUGS,
@@ -50,7 +52,6 @@ PARAMETERS = (
     ("structured_output", ("response_format", "structured_outputs")),
 )
 QUANTIZATION = re.compile(r"(?i)(?:^|[-_./: ])(fp8|fp4|fp16|bf16|int8|int4)(?=$|[-_./: ])")
-RANK = {"alias": 0, "exact": 1, "tokens": 2, "loose": 3}
 
 
 def canon(data: object) -> list[Canon]:
@@ -93,29 +94,14 @@ def endpoint(c: Checker, m: dict[str, Any], path: str, key: str) -> Json | str |
     context, output, inputs = (
         count(c, limit[k], at(lpath, k)) if limit.get(k) is not None else None
         for k in ("context", "output", "input"))
-    pricing: Json = {}
-    artefact = False
-    for name, field in COSTS.items():
-        if cost is not None and cost.get(name) is not None:
-            artefact = artefact or is_artefact(cost[name])
-            pricing[field] = price(c, cost[name], at(at(path, "cost"), name), per_million=True)
-    for flag, _ in PARAMETERS:
-        if m.get(flag) is not None and not isinstance(m[flag], bool):
-            c.fail(at(path, flag), f"expected a boolean, got {kind(m[flag])}")
+    pricing, artefact = costs(c, cost, at(path, "cost"), COSTS, per_million=True)
+    params = parameters(c, m, path, PARAMETERS)
     if len(c.problems) > errors:
         return None
     if m.get("status") == "deprecated":
         return "deprecated"
-    if cost is None or "prompt" not in pricing or "completion" not in pricing:
-        return "no input and output cost"
-    if not context:
-        return "no context length"
-    if artefact:
-        return "a price with more than 12 significant digits (float artefact)"
-    params = ["max_tokens"]
-    for flag, names in PARAMETERS:
-        if m.get(flag) is True:
-            params.extend(names)
+    if (why := unusable(pricing, context, artefact)) is not None:
+        return why
     out: Json = {
         "context_length": context, "max_completion_tokens": output or None,
         "max_prompt_tokens": inputs or None, "pricing": pricing,
@@ -156,7 +142,7 @@ def convert(data: object, origin: str, *, source: str, matcher: Matcher,
     if not isinstance(data, dict):
         raise CatalogError([(origin, f"expected an object of providers, got {kind(data)}")])
     router = data[ROUTER_ID].get("models", {}) if isinstance(data.get(ROUTER_ID), dict) else {}
-    chosen: dict[tuple[str, str], tuple[int, str, Json]] = {}  # (model, tag) -> rank, where, ep
+    choice = Choice(result.skipped)
     facts: dict[str, Json] = {}
     for pid, raw in data.items():
         ppath = at("", pid)
@@ -195,14 +181,8 @@ def convert(data: object, origin: str, *, source: str, matcher: Matcher,
             quant = ep.get("quantization")
             ep.update(provider=prov["slug"], source=source,
                       tag=f"{prov['slug']}/{quant}" if quant else prov["slug"])
-            slot = (target.lower(), ep["tag"])
-            previous = chosen.get(slot)
-            if previous is not None and previous[0] <= RANK[how]:
-                result.skipped.append((where, f"same model and tag as {previous[1]}"))
+            if not choice.offer(target, how, where, ep):
                 continue
-            if previous is not None:
-                result.skipped.append((previous[1], f"same model and tag as {where}"))
-            chosen[slot] = (RANK[how], where, ep)
             if target.lower() not in facts:
                 meta, meta_path = m, mpath
                 if isinstance(router.get(target), dict):
@@ -210,7 +190,5 @@ def convert(data: object, origin: str, *, source: str, matcher: Matcher,
                 facts[target.lower()] = {"id": target, **model_facts(c, meta, meta_path),
                                          "endpoints": []}
     c.raise_if_any()
-    for (model_key, _tag), (_rank, _where, ep) in chosen.items():
-        facts[model_key]["endpoints"].append(ep)
-    result.models = [f for f in facts.values() if f["endpoints"]]
+    result.models = choice.models(facts)
     return result
