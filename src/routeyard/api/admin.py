@@ -159,10 +159,15 @@ def _model_id(request: Request) -> str:
 # -- providers -----------------------------------------------------------------------
 
 
-async def list_providers(request: Request) -> Response:
+async def _listing(request: Request, items: Callable[[Catalog], list[dict[str, Any]]]) -> Response:
+    """A list of the catalog's providers or models, read in one go."""
     require_admin(request)
     catalog: Catalog = await _read(request, runtime(request).store.read_catalog)
-    return _answer([declarative.provider_dict(p) for p in catalog.providers])
+    return _answer(items(catalog))
+
+
+async def list_providers(request: Request) -> Response:
+    return await _listing(request, lambda c: [declarative.provider_dict(p) for p in c.providers])
 
 
 async def create_provider(request: Request) -> Response:
@@ -214,9 +219,7 @@ async def delete_provider(request: Request) -> Response:
 
 
 async def list_models(request: Request) -> Response:
-    require_admin(request)
-    catalog: Catalog = await _read(request, runtime(request).store.read_catalog)
-    return _answer([declarative.model_dict(m) for m in catalog.models])
+    return await _listing(request, lambda c: [declarative.model_dict(m) for m in c.models])
 
 
 async def create_model(request: Request) -> Response:
