@@ -7,9 +7,13 @@ and hands it to the app's sink (:meth:`routeyard.accounting.service.AccountingSe
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Iterable
 from decimal import Decimal
+from typing import Any, TypeVar
 
 import msgspec
+
+K = TypeVar("K", bound=Hashable)
 
 
 class Attempt(msgspec.Struct, frozen=True, kw_only=True):
@@ -63,3 +67,19 @@ class DayUsage(msgspec.Struct, frozen=True, kw_only=True):
     completion_tokens: int
     reasoning_tokens: int
     cached_tokens: int
+
+
+# The amounts of a DayUsage that add up, in the order :func:`add_up` lists them.
+AMOUNTS = ("usage", "requests", "prompt_tokens", "completion_tokens", "reasoning_tokens",
+           "cached_tokens")
+
+
+def add_up(days: Iterable[DayUsage], group: Callable[[DayUsage], K]) -> dict[K, list[Any]]:
+    """The :data:`AMOUNTS` of ``days`` added up per ``group`` (USD as Decimal, counts as
+    int), groups in the order first seen."""
+    totals: dict[K, list[Any]] = {}
+    for d in days:
+        t = totals.setdefault(group(d), [Decimal(0), 0, 0, 0, 0, 0])
+        for i, name in enumerate(AMOUNTS):
+            t[i] += getattr(d, name)
+    return totals

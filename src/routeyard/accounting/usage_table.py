@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from routeyard.accounting.periods import DAY, iso_day
-from routeyard.accounting.records import DayUsage
+from routeyard.accounting.records import DayUsage, add_up
 from routeyard.prices import format_decimal
 
 __all__ = ["DAY", "Row", "group_rows", "render"]
@@ -16,23 +16,16 @@ Row = tuple[str, Decimal, int, int, int, int, int]  # label, usd, requests, toke
 
 def group_rows(rows: Iterable[DayUsage], by: str, key_names: dict[int, str]) -> list[Row]:
     """One row per key, model, provider or day, highest spend first (days: newest first)."""
-    totals: dict[str, list[int | Decimal]] = {}
-    for r in rows:
+    def label(r: DayUsage) -> str:
         if by == "key":
-            label = f"{key_names.get(r.key_id, '?')} ({r.key_id})"
-        elif by == "model":
-            label = r.model
-        elif by == "provider":
-            label = r.provider or "(none answered)"
-        else:
-            label = iso_day(r.day)
-        t = totals.setdefault(label, [Decimal(0), 0, 0, 0, 0, 0])
-        t[0] += r.usage
-        t[1] += r.requests
-        t[2] += r.prompt_tokens
-        t[3] += r.completion_tokens
-        t[4] += r.reasoning_tokens
-        t[5] += r.cached_tokens
+            return f"{key_names.get(r.key_id, '?')} ({r.key_id})"
+        if by == "model":
+            return r.model
+        if by == "provider":
+            return r.provider or "(none answered)"
+        return iso_day(r.day)
+
+    totals = add_up(rows, label)
     out: list[Row] = [
         (label, Decimal(t[0]), int(t[1]), int(t[2]), int(t[3]), int(t[4]), int(t[5]))
         for label, t in totals.items()

@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 
 from routeyard.accounting.periods import Usage, iso_day, next_reset, remaining
-from routeyard.accounting.records import DayUsage, Generation
+from routeyard.accounting.records import DayUsage, Generation, add_up
 from routeyard.keys import KeyRecord
 
 encoder = msgspec.json.Encoder(decimal_format="number")
@@ -123,15 +123,7 @@ def generation_data(g: Generation) -> dict[str, Any]:
 def activity_data(days: Iterable[DayUsage], *, permaslug: Callable[[str], str],
                   provider_name: Callable[[str], str]) -> list[dict[str, Any]]:
     """One item per UTC day, model and provider (every key's usage added up)."""
-    grouped: dict[tuple[int, str, str], list[Any]] = {}
-    for d in days:
-        row = grouped.setdefault((d.day, d.model, d.provider), [Decimal(0), 0, 0, 0, 0, 0])
-        row[0] += d.usage
-        row[1] += d.requests
-        row[2] += d.prompt_tokens
-        row[3] += d.completion_tokens
-        row[4] += d.reasoning_tokens
-        row[5] += d.cached_tokens
+    grouped = add_up(days, lambda d: (d.day, d.model, d.provider))
     return [
         {
             "date": iso_day(day), "model": model, "model_permaslug": permaslug(model),
