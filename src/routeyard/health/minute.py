@@ -40,6 +40,10 @@ class MinuteKey(NamedTuple):
     minute: int
 
 
+# The record's counts: one field for each result, named by its value.
+_COUNTS = tuple(result.value for result in Result)
+
+
 class MinuteRecord(msgspec.Struct):
     """Counts by result and histograms for one endpoint over one minute. Mutable."""
 
@@ -83,11 +87,8 @@ class MinuteRecord(msgspec.Struct):
 
     def update(self, other: MinuteRecord) -> None:
         """Add ``other`` into this record, in place."""
-        self.success += other.success
-        self.upstream_error += other.upstream_error
-        self.timeout += other.timeout
-        self.rate_limited += other.rate_limited
-        self.caller_error += other.caller_error
+        for name in _COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
         self.latency.update(other.latency)
         self.throughput.update(other.throughput)
 
@@ -98,15 +99,8 @@ class MinuteRecord(msgspec.Struct):
         return out
 
     def copy(self) -> MinuteRecord:
-        return MinuteRecord(
-            success=self.success,
-            upstream_error=self.upstream_error,
-            timeout=self.timeout,
-            rate_limited=self.rate_limited,
-            caller_error=self.caller_error,
-            latency=self.latency.copy(),
-            throughput=self.throughput.copy(),
-        )
+        return msgspec.structs.replace(self, latency=self.latency.copy(),
+                                       throughput=self.throughput.copy())
 
     def encode(self) -> dict[str, Any]:
         """A JSON-able dict: the five counts plus ``latency``/``throughput`` as flat lists."""
