@@ -215,9 +215,9 @@ def create_fake_provider(config: FakeProviderConfig | None = None) -> Starlette:
             if config.hold_headers:
                 await _sleep_until(start)
             return StreamingResponse(
-                _stream(state, head, deltas, finish,
-                        _usage(body, deltas, config.cached_tokens), start, interval,
-                        config.break_after_tokens),
+                _counted(state, _events(head, deltas, finish,
+                                        _usage(body, deltas, config.cached_tokens), start,
+                                        interval, config.break_after_tokens)),
                 media_type="text/event-stream",
                 headers={"cache-control": "no-cache"},
             )
@@ -275,22 +275,13 @@ def create_fake_provider(config: FakeProviderConfig | None = None) -> Starlette:
     )
 
 
-async def _stream(
-    state: _State,
-    head: dict[str, Any],
-    deltas: Deltas,
-    finish: str,
-    usage: dict[str, Any],
-    start: float,
-    interval: float,
-    break_after: int = 0,
-) -> AsyncIterator[str]:
-    """The SSE answer. Counts ``open_streams`` while it runs, and ``cancelled`` when the
-    client went away before its end (the server stopped the generator)."""
+async def _counted(state: _State, events: AsyncIterator[str]) -> AsyncIterator[str]:
+    """The SSE answer ``events``. Counts ``open_streams`` while it runs, and ``cancelled``
+    when the client went away before its end (the server stopped the generator)."""
     state.open_streams += 1
     finished = False
     try:
-        async for event in _events(head, deltas, finish, usage, start, interval, break_after):
+        async for event in events:
             yield event
         finished = True
     finally:
