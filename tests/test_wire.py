@@ -82,3 +82,14 @@ def test_the_wire_types_decode_what_they_encode() -> None:
                                          with_performance=False))
     decoded = msgspec.json.decode(raw, type=wire.ListEndpointsResponseEnvelope)
     assert [e.tag for e in decoded.data.endpoints] == ["deepinfra", "deepinfra/fp8"]
+
+
+def test_every_price_key_has_its_column_label_and_validator_key() -> None:
+    from routeyard.catalog import schema
+    from routeyard.models import PRICE_FIELDS
+    from routeyard.store.tables import endpoints
+    from routeyard.web.format import PRICE_LABELS
+
+    assert list(PRICE_LABELS) == list(PRICE_FIELDS)
+    assert schema.PRICE_KEYS == {*PRICE_FIELDS, "discount"}
+    assert {f"price_{k}" for k in schema.PRICE_KEYS} <= set(endpoints.c.keys())

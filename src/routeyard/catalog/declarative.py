@@ -59,6 +59,10 @@ def read_starter() -> Catalog:
     return parse_text(starter_text(), f"routeyard/catalog/{STARTER}")
 
 
+# The endpoint's flags, written only when true.
+FLAGS = tuple(f.name for f in msgspec.structs.fields(Endpoint) if f.default is False)
+
+
 def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
 
@@ -92,14 +96,11 @@ def endpoint_dict(e: Endpoint) -> dict[str, Any]:
         "supported_parameters": list(e.supported_parameters),
         "service_tier": e.service_tier, "provider_model_id": e.provider_model_id,
     })
-    for name in ("supports_implicit_caching", "supports_diarization", "is_moderated", "disabled"):
+    for name in FLAGS:
         if getattr(e, name):
             out[name] = True
     if e.supports_tool_choice is not None:
-        tc = e.supports_tool_choice
-        out["supports_tool_choice"] = {
-            "auto": tc.auto, "function": tc.function, "none": tc.none, "required": tc.required,
-        }
+        out["supports_tool_choice"] = msgspec.to_builtins(e.supports_tool_choice)
     if e.native_tools:
         out["native_tools"] = e.native_tools
     pricing = dict(e.pricing.items())

@@ -19,6 +19,7 @@ from routeyard import ids
 from routeyard.errors import CatalogError
 from routeyard.models import (
     QUANTIZATIONS,
+    SERVICE_TIER_VALUES,
     SERVICE_TIERS,
     Catalog,
     DataPolicy,
@@ -35,27 +36,15 @@ _SIGNED_DECIMAL = re.compile(r"-?[0-9]{1,30}(\.[0-9]{1,30})?")
 _ENV_NAME = re.compile(r"[A-Za-z0-9_]+")  # models.dev names some with a leading digit
 URL_KEYS = ("privacy_policy_url", "terms_of_service_url", "status_page_url", "base_url")
 
-PROVIDER_KEYS = {
-    "slug", "name", "privacy_policy_url", "terms_of_service_url", "status_page_url",
-    "base_url", "api_key_env", "probe_completion", "data_policy",
-}
-MODEL_KEYS = {
-    "id", "canonical_slug", "name", "created", "description", "hugging_face_id", "tokenizer",
-    "instruct_type", "modality", "input_modalities", "output_modalities", "knowledge_cutoff",
-    "expiration_date", "default_parameters", "endpoints",
-}
-ENDPOINT_KEYS = {
-    "provider", "tag", "context_length", "max_completion_tokens", "max_prompt_tokens",
-    "quantization", "supported_parameters", "supports_implicit_caching", "service_tier",
-    "supports_tool_choice", "native_tools", "supports_diarization", "is_moderated", "disabled",
-    "provider_model_id", "pricing", "source", "imported_at", "data_policy",
-}
-DATA_POLICY_KEYS = {"training", "retains_prompts", "retention_days", "zdr"}
+# The fields a catalog file may give: those of the domain types (routeyard.models), each
+# declared there once.
+PROVIDER_KEYS = set(Provider.__struct_fields__)
+MODEL_KEYS = set(Model.__struct_fields__)
+ENDPOINT_KEYS = set(Endpoint.__struct_fields__)
+DATA_POLICY_KEYS = set(DataPolicy.__struct_fields__)
 MAX_RETENTION_DAYS = 100 * 366
-PRICE_KEYS = {
-    "prompt", "completion", "request", "image", "image_output", "audio", "input_audio_cache",
-    "web_search", "internal_reasoning", "input_cache_read", "input_cache_write", "discount",
-}
+PRICE_KEYS = set(Pricing.__struct_fields__)
+TOOL_CHOICES = ToolChoiceSupport.__struct_fields__
 MAX_TOKENS = 1 << 40
 
 
@@ -258,13 +247,14 @@ def check_endpoint(c: Checker, data: dict[str, Any], path: str) -> Endpoint | No
         c.fail(f"{path}.quantization", f"unknown quantization {quantization!r}")
     tier = c.text(data, "service_tier", path, max_length=16)
     if tier is not None and tier not in SERVICE_TIERS:
-        c.fail(f"{path}.service_tier", f"expected one of flex, priority, ultrafast, got {tier!r}")
+        c.fail(f"{path}.service_tier",
+               f"expected one of {', '.join(SERVICE_TIER_VALUES)}, got {tier!r}")
     tool_choice = None
     raw_tc = c.get(data, "supports_tool_choice", path, dict)
     if raw_tc is not None:
-        bad = set(raw_tc) - {"auto", "function", "none", "required"}
+        bad = set(raw_tc) - set(TOOL_CHOICES)
         if bad or not all(isinstance(v, bool) for v in raw_tc.values()):
-            c.fail(f"{path}.supports_tool_choice", "expected booleans auto, function, none, required")
+            c.fail(f"{path}.supports_tool_choice", f"expected booleans {', '.join(TOOL_CHOICES)}")
         else:
             tool_choice = ToolChoiceSupport(**raw_tc)
     native = c.get(data, "native_tools", path, dict, default={})

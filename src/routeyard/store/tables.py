@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from routeyard.models import Pricing
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -61,10 +63,9 @@ models = sa.Table(
     sa.Column("updated_at", sa.BigInteger, nullable=False),
 )
 
-PRICE_COLUMNS: tuple[str, ...] = (
-    "prompt", "completion", "request", "image", "image_output", "audio", "input_audio_cache",
-    "web_search", "internal_reasoning", "input_cache_read", "input_cache_write", "discount",
-)
+# One ``price_<key>`` column per field of models.Pricing (a new key needs a migration, which
+# the schema test asks for).
+PRICE_COLUMNS: tuple[str, ...] = Pricing.__struct_fields__
 
 endpoints = sa.Table(
     "endpoints",

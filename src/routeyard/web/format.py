@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import NamedTuple
 
 from routeyard.health.histogram import PercentileStats
-from routeyard.models import STATUS_DISABLED, STATUS_NORMAL
+from routeyard.models import STATUS_DISABLED, STATUS_NORMAL, Prices, field_titles
 from routeyard.prices import per_token_to_per_million
 
 NONE = "—"  # shown where there is no value
@@ -21,19 +21,8 @@ NONE = "—"  # shown where there is no value
 _QUANTUM = Decimal("0.000001")
 #: Price keys that are not per token, with the unit they are per.
 PRICE_UNITS: dict[str, str] = {"request": "request", "image": "image", "web_search": "search"}
-PRICE_LABELS: dict[str, str] = {
-    "prompt": "Input",
-    "completion": "Output",
-    "request": "Per request",
-    "image": "Image input",
-    "image_output": "Image output",
-    "audio": "Audio input",
-    "input_audio_cache": "Audio cache",
-    "web_search": "Web search",
-    "internal_reasoning": "Reasoning",
-    "input_cache_read": "Cache read",
-    "input_cache_write": "Cache write",
-}
+#: Column titles of the price keys, declared with them (``Meta(title=...)``).
+PRICE_LABELS: dict[str, str] = field_titles(Prices)
 
 
 def _decimal(value: str | None) -> Decimal | None:
