@@ -127,14 +127,14 @@ async def _lifespan(app: ASGI) -> Callable[[], Awaitable[None]]:
     return stop
 
 
-def _setup(tmp: Path, fake_base: str) -> str:
+def _setup(tmp: Path, fake_base: str, extra: dict[str, str]) -> str:
     """The environment of a user's ``routeyard serve`` (ROUTEYARD_* set here and in
     os.environ), a key, and the bench catalog applied with the CLI."""
     data = tmp / "routeyard"
     data.mkdir()
     changed = {"ROUTEYARD_DATABASE_URL": f"sqlite:///{data / 'routeyard.db'}",
                "ROUTEYARD_DATA_DIR": str(data), "ROUTEYARD_LOG_LEVEL": "warning",
-               "ROUTEYARD_PROBE_ENABLED": "false"}
+               "ROUTEYARD_PROBE_ENABLED": "false", **extra}
     env = {**_base_env(), **changed}
     catalog = tmp / "catalog.toml"
     catalog.write_text(ROUTEYARD_CATALOG.format(
@@ -162,7 +162,6 @@ async def _main(args: argparse.Namespace, key: str, fake_base: str) -> None:
     routed = create_app()
     floor = passthrough_app.create_app()
     stops = [await _lifespan(routed), await _lifespan(floor)]
-
     body = msgspec.json.encode({"model": ROUTED_MODEL, "stream": args.stream,
                                 "messages": [{"role": "user", "content": "Say hello."}]})
     floor_body = msgspec.json.encode({"model": UPSTREAM_MODEL, "stream": args.stream,
@@ -204,8 +203,6 @@ async def _main(args: argparse.Namespace, key: str, fake_base: str) -> None:
         await _round(app, scope, b, args.requests, args.concurrency)
         prof.disable()
         pstats.Stats(prof).sort_stats("tottime").print_stats(35)
-        if os.environ.get("CALLERS"):
-            pstats.Stats(prof).print_callers(os.environ["CALLERS"])
     for stop in stops:
         await stop()
 
@@ -217,6 +214,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--concurrency", type=int, default=64, help="requests at a time (64)")
     p.add_argument("--stream", action="store_true", help="streamed requests")
     p.add_argument("--profile", action="store_true", help="cProfile one more round")
+    p.add_argument("--set", action="append", default=[], metavar="ROUTEYARD_X=V",
+                   help="a setting changed from its default (printed)")
     p.add_argument("--only", choices=("routeyard", "floor"), help="run one of the two")
     args = p.parse_args(argv)
     import uvloop
@@ -225,7 +224,7 @@ def main(argv: list[str] | None = None) -> None:
         tmp = Path(name)
         fake = fake_provider(tmp, SETTINGS["instant"])
         try:
-            key = _setup(tmp, fake.base)
+            key = _setup(tmp, fake.base, dict(x.split("=", 1) for x in args.set))
             uvloop.run(_main(args, key, fake.base))
         finally:
             fake.stop()
