@@ -147,20 +147,19 @@ def _sent(schema: Json, cls: type[msgspec.Struct]) -> None:
     """What is on the wire, where msgspec's schema says what a decoder needs: a Struct
     without ``omit_defaults`` sends every field but an ``UNSET`` one (required, defaults
     or not); one with it leaves a None field out (optional, never null)."""
+    fields = msgspec.structs.fields(cls)
     if not cls.__struct_config__.omit_defaults:
-        schema["required"] = [f.encode_name for f in msgspec.structs.fields(cls)
-                              if f.default is not msgspec.UNSET]
-        if not schema["required"]:
-            del schema["required"]
-        return
-    for field in msgspec.structs.fields(cls):
-        if field.default is not None:
-            continue
-        prop = schema["properties"][field.encode_name]
-        prop.pop("default", None)
-        branches = [b for b in prop.pop("anyOf") if b != {"type": "null"}]
-        assert len(branches) == 1, (cls, field.name)
-        schema["properties"][field.encode_name] = {**prop, **branches[0]}
+        schema["required"] = [f.encode_name for f in fields if f.default is not msgspec.UNSET]
+    else:
+        for field in fields:
+            if field.default is None:
+                prop = schema["properties"][field.encode_name]
+                prop.pop("default", None)
+                branches = [b for b in prop.pop("anyOf") if b != {"type": "null"}]
+                assert len(branches) == 1, (cls, field.name)
+                schema["properties"][field.encode_name] = {**prop, **branches[0]}
+    if not schema.get("required"):
+        schema.pop("required", None)
 
 
 def _ref_not_type(node: Any) -> Any:
@@ -223,7 +222,7 @@ def schemas() -> Json:
     """Every component schema: the wire types' first, then the named scalars, then those
     of the other APIs."""
     return {
-        **derived((*wire.RESPONSES, models.Pricing)),
+        **derived((*wire.RESPONSES, models.Pricing, models.DataPolicy)),
         **named_scalars(),
         "HealthResponse": obj({"status": {"type": "string", "const": "ok"}}),
         "ErrorResponse": obj(
@@ -280,7 +279,7 @@ def admin_schemas() -> Json:
                     "the key itself).",
                 ),
                 "probe_completion": optional(flag, "Opt in to paid completion probes."),
-                "data_policy": optional(ref("AdminDataPolicy"), "What the provider does "
+                "data_policy": optional(ref("DataPolicy"), "What the provider does "
                                         "with prompts; unknown when absent."),
             },
             "required": ["slug", "name"],
@@ -340,11 +339,12 @@ def admin_schemas() -> Json:
                 "supported_parameters": optional({"type": "array", "items": text},
                                                  "Default `[]`."),
                 "supports_implicit_caching": optional(flag),
-                "service_tier": optional(enum(models.SERVICE_TIER_VALUES, "The provider's service tier.")),
+                "service_tier": optional(enum(models.SERVICE_TIER_VALUES,
+                                              "The provider's service tier.")),
                 "supports_tool_choice": optional(
                     {"type": "object",
                      "properties": {v: {"type": "boolean"}
-                                    for v in ("auto", "function", "none", "required")},
+                                    for v in models.ToolChoiceSupport.__struct_fields__},
                      "additionalProperties": False},
                     "Default: all true when `tool_choice` is a supported parameter.",
                 ),
@@ -357,7 +357,7 @@ def admin_schemas() -> Json:
                 "is_moderated": optional(flag),
                 "disabled": optional(flag, "Served with status -10 and left out of `/models`."),
                 "provider_model_id": optional(text, "The provider's own id, for probes."),
-                "data_policy": optional(ref("AdminDataPolicy"), "Overrides the provider's "
+                "data_policy": optional(ref("DataPolicy"), "Overrides the provider's "
                                         "data policy, field by field."),
                 "pricing": ref("Pricing"),
                 "source": optional(text, "Provenance; set by the server when absent. Never "
@@ -366,22 +366,6 @@ def admin_schemas() -> Json:
                                         "Unix seconds; set by the server. Never returned."),
             },
             "required": ["provider", "context_length", "pricing"],
-            "additionalProperties": False,
-        },
-        "AdminDataPolicy": {
-            "type": "object",
-            "description": "What is done with prompts (docs/catalog-format.md, \"Data "
-            "policy\"). Routing honours it: `data_collection: \"deny\"` keeps only "
-            "endpoints with `training: false`; `zdr: true` only zero-data-retention ones.",
-            "properties": {
-                "training": {"type": "boolean", "description": "Prompts may be used to train "
-                             "models."},
-                "retains_prompts": {"type": "boolean", "description": "Prompts are stored "
-                                    "past the request."},
-                "retention_days": {"type": "integer", "minimum": 0, "maximum": 36600,
-                                   "description": "How long prompts are kept."},
-                "zdr": {"type": "boolean", "description": "Zero data retention."},
-            },
             "additionalProperties": False,
         },
         "AdminProviderResponse": obj({"data": ref("AdminProvider")}),

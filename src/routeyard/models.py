@@ -96,16 +96,25 @@ class ToolChoiceSupport(msgspec.Struct, frozen=True, forbid_unknown_fields=True)
     required: bool = False
 
 
-class DataPolicy(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """What a provider (or one endpoint, where it differs) does with prompts. ``None``: not
-    known. Routing honours it: ``data_collection: "deny"`` keeps only endpoints whose
-    ``training`` is False; ``zdr: true`` only endpoints that are zero-data-retention (see
-    :meth:`is_zdr`). docs/catalog-format.md, "Data policy"."""
+#: The longest retention a data policy may declare, in days.
+MAX_RETENTION_DAYS = 100 * 366
 
-    training: bool | None = None  # prompts may be used to train models
-    retains_prompts: bool | None = None  # prompts are stored past the request
-    retention_days: int | None = None  # how long, when they are
-    zdr: bool | None = None  # declared zero data retention
+
+class DataPolicy(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True,
+                 forbid_unknown_fields=True):
+    """What is done with prompts (docs/catalog-format.md, "Data policy"), by a provider or by
+    one endpoint where it differs; a field left out is not known. Routing honours it:
+    `data_collection: "deny"` keeps only endpoints with `training: false`; `zdr: true` only
+    zero-data-retention ones."""
+
+    training: Annotated[bool | None, Meta(
+        description="Prompts may be used to train models.")] = None
+    retains_prompts: Annotated[bool | None, Meta(
+        description="Prompts are stored past the request.")] = None
+    retention_days: Annotated[
+        Annotated[int, Meta(ge=0, le=MAX_RETENTION_DAYS)] | None,
+        Meta(description="How long prompts are kept.")] = None
+    zdr: Annotated[bool | None, Meta(description="Zero data retention.")] = None
 
     def over(self, base: DataPolicy | None) -> DataPolicy:
         """This policy with the fields it leaves unknown taken from ``base``."""

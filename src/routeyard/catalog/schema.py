@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from routeyard import ids
 from routeyard.errors import CatalogError
 from routeyard.models import (
+    MAX_RETENTION_DAYS,
     QUANTIZATIONS,
     SERVICE_TIER_VALUES,
     SERVICE_TIERS,
@@ -42,7 +43,6 @@ PROVIDER_KEYS = set(Provider.__struct_fields__)
 MODEL_KEYS = set(Model.__struct_fields__)
 ENDPOINT_KEYS = set(Endpoint.__struct_fields__)
 DATA_POLICY_KEYS = set(DataPolicy.__struct_fields__)
-MAX_RETENTION_DAYS = 100 * 366
 PRICE_KEYS = set(Pricing.__struct_fields__)
 TOOL_CHOICES = ToolChoiceSupport.__struct_fields__
 MAX_TOKENS = 1 << 40

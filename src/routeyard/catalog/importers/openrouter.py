@@ -12,13 +12,13 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from routeyard import ids
+from routeyard import ids, wire
 from routeyard.catalog import schema
 from routeyard.catalog.importers.common import Imported, Json, at, expect_object, kind
 from routeyard.catalog.importers.matching import NAME_TO_SLUG, OPENROUTER_PROVIDERS, slugify
 from routeyard.catalog.schema import Checker
 from routeyard.errors import CatalogError
-from routeyard.models import STATUS_DISABLED
+from routeyard.models import STATUS_DISABLED, Endpoint
 from routeyard.prices import format_decimal
 
 FORMAT = "openrouter"
@@ -30,11 +30,12 @@ ROUTER: Json = {
     "slug": "openrouter", "name": "OpenRouter",
     "base_url": "https://openrouter.ai/api/v1", "api_key_env": "OPENROUTER_API_KEY",
 }
-# Copied as they are; validated by the catalog schema under their source path.
-ENDPOINT_FIELDS = (
-    "context_length", "max_completion_tokens", "max_prompt_tokens", "quantization",
-    "supported_parameters", "supports_implicit_caching", "service_tier",
-    "supports_tool_choice", "native_tools", "supports_diarization",
+# The fields OpenRouter's PublicEndpoint and the catalog's endpoint share, but for the tag
+# and the pricing (read apart): copied as they are, validated by the catalog schema under
+# their source path.
+ENDPOINT_FIELDS = tuple(
+    name for name in wire.PublicEndpoint.__struct_fields__
+    if name in Endpoint.__struct_fields__ and name not in ("tag", "pricing")
 )
 # OpenRouter's data policy of an endpoint, as its frontend data carries it (camelCase there;
 # the snake_case spellings are accepted too), -> the catalog's data_policy keys.
