@@ -81,6 +81,37 @@ def test_serve_on_an_empty_database_migrates_and_loads_the_starter(database_url:
         server.stop()
 
 
+def _mapped(pid: int) -> str:
+    return Path(f"/proc/{pid}/maps").read_text()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children = (task / "children").read_text().split()
+        found += [int(c) for c in children]
+    return found
+
+
+def test_serve_prepares_in_a_child_so_the_supervisor_loads_no_database_library(
+        database_url: str, tmp_path: Path) -> None:
+    """The supervising process forks the workers: the database drivers (and everything the
+    migrations and the starter catalog bring) stay out of it, and so out of what each forked
+    worker carries from it; the worker loads its own."""
+    driver = "_sqlite3" if database_url.startswith("sqlite") else "psycopg"
+    server = Server(database_url, tmp_path, env={"ROUTEYARD_PUBLIC_DISCOVERY": "true"})
+    try:
+        assert httpx.get(f"{server.base}/api/v1/models/{QWEN}/endpoints").status_code == 200
+        assert "models in" in server.log() and "loaded the starter catalog" in server.log()
+        supervisor = server.proc.pid
+        workers = _children(supervisor)
+        assert workers, "no worker process"
+        assert driver not in _mapped(supervisor)
+        assert any(driver in _mapped(w) for w in workers)  # the check sees a loaded driver
+    finally:
+        server.stop()
+
+
 def test_catalog_export_apply_round_trip_and_load_starter(database_url: str, tmp_path: Path) -> None:
     run_cli(database_url, "catalog", "load-starter")
     exported = tmp_path / "catalog.toml"
@@ -97,3 +128,23 @@ def test_help_settings_lists_every_setting(database_url: str) -> None:
     out = run_cli(database_url, "--help-settings").stdout
     for s in SETTINGS:
         assert s.env in out
+
+
+def test_in_child_hands_back_the_result_and_the_errors() -> None:
+    import os
+
+    import pytest
+
+    from routeyard.cli import in_child
+    from routeyard.errors import RouteyardError
+
+    assert in_child(lambda: (os.getpid(), [1, "two"]))[1] == [1, "two"]
+    assert in_child(os.getpid) != os.getpid()  # it ran elsewhere
+
+    def refuse() -> None:
+        raise RouteyardError("the database refused")
+
+    with pytest.raises(RouteyardError, match="the database refused"):
+        in_child(refuse)
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        in_child(lambda: 1 // 0)

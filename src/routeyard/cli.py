@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from routeyard.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -77,6 +78,58 @@ def main(ctx: click.Context) -> None:
         ctx.invoke(serve)
 
 
+def _prepare(settings: Settings) -> tuple[list[str], int, int, str]:
+    """Migrate and seed the database: the lines to print, the models, the live keys and
+    the database's URL without its password."""
+    from routeyard.service import prepare
+    from routeyard.store import Store
+
+    store = Store(settings.resolved_database_url)
+    try:
+        lines = prepare(store, settings)
+        keys = sum(1 for k in store.list_keys() if k.revoked_at is None)
+        return lines, store.count_models(), keys, store.safe_url
+    finally:
+        store.dispose()
+
+
+def in_child(work: Callable[[], T]) -> T:
+    """``work()`` run in a forked child process, its result (or its RouteyardError, as a
+    RouteyardError with the same message) handed back through a pipe."""
+    import pickle
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        code = 0
+        try:
+            os.close(read)
+            try:
+                outcome: tuple[str, Any] = ("ok", work())
+            except RouteyardError as exc:
+                outcome = ("error", str(exc))
+            except BaseException as exc:  # noqa: BLE001 (handed to the parent, which fails with it)
+                outcome = ("crash", f"{type(exc).__name__}: {exc}")
+            with os.fdopen(write, "wb") as pipe:
+                pickle.dump(outcome, pipe)
+        except BaseException:  # noqa: BLE001 (the child must never return into the CLI)
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        data = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    if not data:
+        raise RouteyardError(f"the preparing process ended without an answer (status {status})")
+    kind, value = pickle.loads(data)
+    if kind == "ok":
+        return value  # type: ignore[no-any-return]
+    if kind == "error":
+        raise RouteyardError(value)
+    raise RuntimeError(value)
+
+
 @main.command()
 @click.option("--host", help="Address to listen on [ROUTEYARD_HOST].")
 @click.option("--port", type=int, help="Port to listen on [ROUTEYARD_PORT].")
@@ -87,22 +140,19 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
           public_discovery: bool | None = None) -> None:
     """Serve the API (migrates an empty database and loads the starter catalog)."""
     from routeyard.server import serve as run
-    from routeyard.service import prepare
-    from routeyard.store import Store
 
     settings = _settings(host=host, port=port, workers=workers, public_discovery=public_discovery)
-    store = Store(settings.resolved_database_url)
     try:
-        for line in prepare(store, settings):
-            click.echo(f"routeyard: {line}", err=True)
-        models = store.count_models()
-        keys = [k for k in store.list_keys() if k.revoked_at is None]
+        # In a child process: the database libraries, the migrations and the starter
+        # catalog are then never loaded into this supervising process (about 30 MiB that
+        # every forked worker would otherwise carry too); the workers load what they need.
+        lines, models, keys, safe_url = in_child(lambda: _prepare(settings))
     except RouteyardError as exc:
         raise click.ClickException(str(exc)) from None
-    finally:
-        store.dispose()
+    for line in lines:
+        click.echo(f"routeyard: {line}", err=True)
     base = f"http://{settings.host}:{settings.port}"
-    click.echo(f"routeyard: {models} models in {store.safe_url}", err=True)
+    click.echo(f"routeyard: {models} models in {safe_url}", err=True)
     click.echo(f"routeyard: serving {base}/api/v1 (OpenAPI: {base}/api/v1/openapi.json)", err=True)
     if settings.status_page_enabled:
         click.echo(f"routeyard: status page {base}/", err=True)
