@@ -30,6 +30,7 @@ import msgspec
 from starlette.routing import BaseRoute, Route
 
 from routeyard import models, wire
+from routeyard.accounting import wire as accounting_wire
 from routeyard.api import routes
 
 Json = dict[str, Any]
@@ -1125,9 +1126,7 @@ def key_paths() -> Json:
 
 USD = {"type": "number", "minimum": 0}
 NULLABLE_INT = {"type": ["integer", "null"]}
-NULLABLE_NUMBER = {"type": ["number", "null"]}
-NULLABLE_STRING = {"type": ["string", "null"]}
-RESET = ("daily", "weekly", "monthly")
+RESET = accounting_wire.RESETS
 
 
 def usd(description: str) -> Json:
@@ -1135,92 +1134,9 @@ def usd(description: str) -> Json:
 
 
 def accounting_schemas() -> Json:
-    """``/key``, ``/generation`` and ``/activity`` in OpenRouter's shapes (every field of its
-    2025-10 spec and those its Python SDK 1.3.x requires), and the admin form of keys."""
-    budget = obj({
-        "budget_id": NULLABLE_STRING, "guardrail_id": NULLABLE_STRING,
-        "include_byok": {"type": "boolean"}, "limit_usd": usd("The limit."),
-        "remaining_usd": usd("Left in this period."),
-        "reset_interval": or_null(enum(RESET, "When the limit restarts; null: never.")),
-        "resets_at": or_null({"type": "string", "format": "date-time"}),
-        "scope": {"type": "string", "description": "`key_limit`: the key's own limit."},
-        "spend_usd": usd("Spent in this period."),
-    }, "A key's spend limit as a budget layer.")
-    key = obj({
-        "label": {"type": "string", "description": "The key's name."},
-        "limit": or_null(USD, "The spend limit in USD; null: none."),
-        "limit_remaining": or_null(USD, "What is left of the limit in this period."),
-        "limit_reset": or_null(enum(RESET, "When usage counted against the limit restarts "
-                                    "(UTC; weeks from Monday); null: never.")),
-        "usage": usd("Spent in all."),
-        "usage_daily": usd("Spent this UTC day."),
-        "usage_weekly": usd("Spent this UTC week (from Monday)."),
-        "usage_monthly": usd("Spent this UTC month."),
-        **{f"byok_usage{p}": {"type": "number", "description": "Always 0 (no BYOK)."}
-           for p in ("", "_daily", "_weekly", "_monthly")},
-        "is_free_tier": {"type": "boolean", "description": "Always false."},
-        "is_provisioning_key": {"type": "boolean", "description": "True for admin keys."},
-        "is_management_key": {"type": "boolean", "description": "True for admin keys."},
-        "include_byok_in_limit": {"type": "boolean", "description": "Always false."},
-        "rate_limit": obj({"requests": {"type": "number"}, "interval": {"type": "string"},
-                           "note": {"type": "string"}}, "Legacy; always -1."),
-        "allowed_data_regions": {"type": "array", "items": {"type": "string"}},
-        "budgets": {"type": "array", "items": ref("KeyBudget")},
-        "effective_budget": or_null(ref("KeyBudget")),
-        "creator_user_id": NULLABLE_STRING,
-        "free_model_daily_requests": obj({"limit": {"type": "integer"},
-                                          "remaining": {"type": "integer"},
-                                          "used": {"type": "integer"}}),
-        "organization_id": NULLABLE_STRING,
-        "workspace_id": NULLABLE_STRING,
-    }, "The calling key.")
-    nulls = ("cache_discount", "upstream_inference_cost", "app_id", "moderation_latency",
-             "native_tokens_completion_images", "num_media_prompt", "num_input_audio_prompt",
-             "num_media_completion", "num_search_results", "num_fetches")
-    generation = obj({
-        "id": {"type": "string", "description": "The `gen-…` id of the response."},
-        "upstream_id": NULLABLE_STRING,
-        "total_cost": usd("The cost, from the catalog's prices of the endpoint that answered."),
-        "created_at": {"type": "string", "format": "date-time"},
-        "model": {"type": "string"},
-        "streamed": {"type": ["boolean", "null"]},
-        "cancelled": {"type": ["boolean", "null"]},
-        "provider_name": NULLABLE_STRING,
-        "latency": or_null({"type": "number"}, "Time to the first token, in ms."),
-        "generation_time": or_null({"type": "number"}, "From the first token to the end, ms."),
-        "finish_reason": NULLABLE_STRING,
-        "native_finish_reason": NULLABLE_STRING,
-        **{name: NULLABLE_INT for name in (
-            "tokens_prompt", "tokens_completion", "native_tokens_prompt",
-            "native_tokens_completion", "native_tokens_reasoning", "native_tokens_cached")},
-        **{name: {"type": "null"} for name in nulls},
-        "origin": {"type": "string"},
-        "usage": usd("The cost (as `total_cost`)."),
-        "is_byok": {"type": "boolean"},
-        "external_user": NULLABLE_STRING,
-        "api_type": {"type": "string", "description": "`completions`."},
-        "data_region": {"type": "string", "description": "`global`."},
-        "provider_responses": {"type": "array", "description": "Every attempt, in order.",
-                               "items": obj({
-                                   "status": NULLABLE_INT,
-                                   "endpoint_id": {"type": "string",
-                                                   "description": "The endpoint's tag."},
-                                   "latency": NULLABLE_NUMBER,
-                                   "provider_name": {"type": "string"}})},
-        **{name: NULLABLE_STRING for name in (
-            "http_referer", "preset_id", "router", "service_tier", "user_agent",
-            "web_search_engine", "workspace_id")},
-    }, "One routed request: counts, durations and cost; never a prompt or an answer.")
-    activity = obj({
-        "date": {"type": "string", "description": "UTC day, YYYY-MM-DD."},
-        "model": {"type": "string"}, "model_permaslug": {"type": "string"},
-        "endpoint_id": {"type": "string", "description": "`<model>@<provider slug>`."},
-        "provider_name": {"type": "string"},
-        "usage": usd("Spent."), "byok_usage_inference": {"type": "number"},
-        "requests": {"type": "integer"}, "prompt_tokens": {"type": "integer"},
-        "completion_tokens": {"type": "integer"}, "reasoning_tokens": {"type": "integer"},
-        "cached_tokens": {"type": "integer"},
-    }, "Usage of one UTC day, model and provider, every key's added up.")
+    """``/key``, ``/generation`` and ``/activity`` (derived from routeyard.accounting.wire's
+    Structs: every field of OpenRouter's 2025-10 spec and those its Python SDK 1.3.x
+    requires), and the admin form of keys."""
     admin_key = obj({
         "id": {"type": "integer"}, "name": {"type": "string"}, "prefix": {"type": "string"},
         "scope": enum(("read", "admin"), "The key's scope."),
@@ -1233,11 +1149,7 @@ def accounting_schemas() -> Json:
         "requests": {"type": "integer", "description": "Requests recorded in all."},
     }, "A key as the admin API shows it (never the key itself).")
     return {
-        "KeyBudget": budget,
-        "CurrentKeyResponse": obj({"data": key}),
-        "GenerationResponse": obj({"data": generation}),
-        "ActivityItem": activity,
-        "ActivityResponse": obj({"data": {"type": "array", "items": ref("ActivityItem")}}),
+        **derived(accounting_wire.RESPONSES),
         "AdminKey": admin_key,
         "AdminKeyResponse": obj({"data": ref("AdminKey")}),
         "AdminKeyListResponse": obj({"data": {"type": "array", "items": ref("AdminKey")}}),

@@ -43,7 +43,7 @@ async def current_key(request: Request) -> Response:
     key = _caller(request)
     rt = runtime(request)
     usage = rt.accounting.usage_of(key.id)
-    return _json({"data": wire.key_data(key, usage, rt.accounting.clock())})
+    return _json(wire.CurrentKeyResponse(wire.key_data(key, usage, rt.accounting.clock())))
 
 
 async def get_generation(request: Request) -> Response:
@@ -57,7 +57,7 @@ async def get_generation(request: Request) -> Response:
     # Another key's generation is answered like a missing one: nothing tells them apart.
     if found is None or (found.key_id != key.id and key.scope != "admin"):
         raise NotFound(f"Generation {gen_id} not found")
-    return _json({"data": wire.generation_data(found)})
+    return _json(wire.GenerationResponse(wire.generation_data(found)))
 
 
 async def activity(request: Request) -> Response:
@@ -84,8 +84,8 @@ async def activity(request: Request) -> Response:
         provider = snapshot.providers.get(slug)
         return provider.name if provider is not None else slug
 
-    return _json({"data": wire.activity_data(days, permaslug=permaslug,
-                                             provider_name=provider_name)})
+    return _json(wire.ActivityResponse(wire.activity_data(days, permaslug=permaslug,
+                                                          provider_name=provider_name)))
 
 
 def _parse_date(text: str) -> int:
