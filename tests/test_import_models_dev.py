@@ -39,7 +39,8 @@ def test_providers_models_and_exact_per_token_prices(store: Store) -> None:
     assert (groq.pricing.prompt, groq.pricing.completion) == ("0.00000059", "0.00000079")
     assert (groq.context_length, groq.max_completion_tokens) == (131072, 32768)
     assert groq.provider_model_id == "llama-3.3-70b-versatile"
-    assert groq.supported_parameters == ("max_tokens", "temperature", "tools", "tool_choice")
+    assert groq.supported_parameters == ("max_tokens", "temperature", "top_p", "stop", "tools",
+                                           "tool_choice")
     assert groq.source == "models-dev:" + EXCERPT
     router = endpoints(store, QWEN)["openrouter"]
     assert (router.pricing.prompt, router.pricing.completion) == ("0.0000001495", "0.000001495")

@@ -47,7 +47,10 @@ COSTS = {
 }
 # Flags -> the OpenRouter parameters they imply. max_tokens is assumed everywhere.
 PARAMETERS = (
-    ("temperature", ("temperature",)), ("tool_call", ("tools", "tool_choice")),
+    # An endpoint that samples with a temperature takes the other sampling controls every
+    # OpenAI-compatible chat API has (OpenRouter lists them together); one without (the
+    # reasoning models) takes neither.
+    ("temperature", ("temperature", "top_p", "stop")), ("tool_call", ("tools", "tool_choice")),
     ("reasoning", ("reasoning", "include_reasoning")),
     ("structured_output", ("response_format", "structured_outputs")),
 )
