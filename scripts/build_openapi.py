@@ -29,7 +29,7 @@ from typing import Any
 import msgspec
 from starlette.routing import BaseRoute, Route
 
-from routeyard import models, wire
+from routeyard import models, preferences, wire
 from routeyard.accounting import wire as accounting_wire
 from routeyard.api import routes
 
@@ -151,6 +151,8 @@ def _sent(schema: Json, cls: type[msgspec.Struct]) -> None:
     fields = msgspec.structs.fields(cls)
     if not cls.__struct_config__.omit_defaults:
         schema["required"] = [f.encode_name for f in fields if f.default is not msgspec.UNSET]
+        for prop in schema["properties"].values():
+            prop.pop("default", None)  # a decoder's notion; every field is sent
     else:
         for field in fields:
             if field.default is None:
@@ -1039,22 +1041,18 @@ def router_paths() -> Json:
 def key_schemas() -> Json:
     """Key preferences (routeyard.preferences): the names of OpenRouter's request
     ``provider`` object."""
-    prefs = {
-        "ignore": {"type": "array", "items": {"type": "string"}, "maxItems": 200,
-                   "description": "Provider slugs this key's requests never use (a tag's base "
-                   "slug matches its variants)."},
-        "quantizations": {"type": "array", "items": ref("Quantization"),
-                          "description": "Allowed quantizations; empty: any."},
-        "data_collection": {"type": "string", "enum": ["allow", "deny"],
-                            "description": "`deny`: only endpoints whose data policy says "
-                            "they do not train on prompts."},
-        "zdr": {"type": "boolean", "description": "Only zero-data-retention endpoints."},
-    }
+    # The stored and returned form (every field sent) and, as msgspec's decoder reads it,
+    # the input form (a missing field takes its default).
+    _, decoded = msgspec.json.schema_components(
+        (preferences.KeyPreferences,), ref_template="#/components/schemas/{name}")
+    given = _ref_not_type(decoded["KeyPreferences"])
+    given.pop("required", None)  # every field may be left out
+    for prop in given["properties"].values():
+        prop.pop("default", None)  # said in the description
     return {
-        "KeyPreferences": obj(prefs, "A key's provider preferences: what `/models/user` "
-                              "filters by and the defaults of the key's requests.", closed=True),
+        **derived((preferences.KeyPreferences,)),
         "KeyPreferencesInput": {
-            "type": "object", "properties": prefs, "additionalProperties": False,
+            **given, "title": "KeyPreferencesInput",
             "description": "Preferences to store; a missing field takes its default (no "
             "ignored provider, any quantization, `allow`, `false`).",
         },

@@ -21,6 +21,13 @@ SERVICE_TIERS: frozenset[str] = frozenset(SERVICE_TIER_VALUES)
 STATUS_NORMAL = 0
 STATUS_DISABLED = -10
 
+def named(name: str, description: str | None = None) -> Meta:
+    """The schema of a scalar the OpenAPI document names (``#/components/schemas/<name>``,
+    its known values listed by ``scripts/build_openapi.py``)."""
+    return Meta(description=description,
+                extra_json_schema={"$ref": f"#/components/schemas/{name}"})
+
+
 #: A price as the catalog holds and serves it: a plain decimal string, never an exponent.
 PRICE_PATTERN = r"^[0-9]+(\.[0-9]+)?$"
 Price = Annotated[str, Meta(pattern=PRICE_PATTERN)]

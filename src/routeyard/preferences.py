@@ -11,22 +11,32 @@ with ``routeyard keys create/update`` or the admin API (docs/api.md, "Key prefer
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
+from msgspec import Meta
 
 from routeyard import ids
-from routeyard.models import QUANTIZATIONS, Endpoint, Provider
+from routeyard.models import QUANTIZATIONS, Endpoint, Provider, named
 
 DataCollection = Literal["allow", "deny"]
 MAX_ITEMS = 200
 
 
 class KeyPreferences(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    ignore: tuple[str, ...] = ()
-    quantizations: tuple[str, ...] = ()
-    data_collection: DataCollection = "allow"
-    zdr: bool = False
+    """A key's provider preferences: what `/models/user` filters by and the defaults of the
+    key's requests."""
+
+    # The limits are checked by problems() (their messages), not by the decoder.
+    ignore: Annotated[tuple[str, ...], Meta(
+        description="Provider slugs this key's requests never use (a tag's base slug "
+        "matches its variants).", extra_json_schema={"maxItems": MAX_ITEMS})] = ()
+    quantizations: Annotated[tuple[Annotated[str, named("Quantization")], ...], Meta(
+        description="Allowed quantizations; empty: any.")] = ()
+    data_collection: Annotated[DataCollection, Meta(
+        description="`deny`: only endpoints whose data policy says they do not train on "
+        "prompts.")] = "allow"
+    zdr: Annotated[bool, Meta(description="Only zero-data-retention endpoints.")] = False
 
 
 NONE = KeyPreferences()
@@ -69,8 +79,9 @@ def decode(stored: str | None) -> KeyPreferences:
 
 
 def to_wire(prefs: KeyPreferences) -> dict[str, Any]:
-    return {"ignore": list(prefs.ignore), "quantizations": list(prefs.quantizations),
-            "data_collection": prefs.data_collection, "zdr": prefs.zdr}
+    """Every field, lists as lists (a JSON merge patch applies to them)."""
+    return {name: list(value) if isinstance(value, tuple) else value
+            for name, value in msgspec.to_builtins(prefs).items()}
 
 
 def endpoint_allowed(prefs: KeyPreferences, endpoint: Endpoint, provider: Provider | None

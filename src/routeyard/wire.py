@@ -22,12 +22,7 @@ from msgspec import UNSET, Meta, UnsetType
 from routeyard import models
 from routeyard.health.histogram import PercentileStats
 from routeyard.health.window import UNMEASURED, EndpointKey, LiveStats, effective_status
-from routeyard.models import Endpoint, Prices, Provider, ToolChoiceSupport
-
-
-def named(name: str, description: str | None = None) -> Meta:
-    """The schema of a scalar the OpenAPI document names (``#/components/schemas/<name>``)."""
-    return Meta(description=description, extra_json_schema={"$ref": f"#/components/schemas/{name}"})
+from routeyard.models import Endpoint, Prices, Provider, ToolChoiceSupport, named
 
 
 def _doc(description: str) -> Meta:
