@@ -95,7 +95,7 @@ def field_titles(cls: type[msgspec.Struct]) -> dict[str, str]:
 
 
 class ToolChoiceSupport(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Which ``tool_choice`` values the endpoint supports."""
+    """Which `tool_choice` values the endpoint supports."""
 
     auto: bool = False
     function: bool = False
