@@ -1123,34 +1123,15 @@ def key_paths() -> Json:
 
 
 USD = {"type": "number", "minimum": 0}
-NULLABLE_INT = {"type": ["integer", "null"]}
 RESET = accounting_wire.RESETS
-
-
-def usd(description: str) -> Json:
-    return {**USD, "description": f"{description} USD, the exact decimal digits."}
 
 
 def accounting_schemas() -> Json:
     """``/key``, ``/generation`` and ``/activity`` (derived from routeyard.accounting.wire's
     Structs: every field of OpenRouter's 2025-10 spec and those its Python SDK 1.3.x
     requires), and the admin form of keys."""
-    admin_key = obj({
-        "id": {"type": "integer"}, "name": {"type": "string"}, "prefix": {"type": "string"},
-        "scope": enum(("read", "admin"), "The key's scope."),
-        "created_at": {"type": "integer"}, "last_used_at": NULLABLE_INT,
-        "revoked_at": NULLABLE_INT,
-        "limit": or_null(USD, "Spend limit in USD; null: none."),
-        "limit_reset": enum((*RESET, "never"), "When usage counted against the limit restarts."),
-        "usage": usd("Spent in all."), "usage_daily": usd("This UTC day."),
-        "usage_weekly": usd("This UTC week."), "usage_monthly": usd("This UTC month."),
-        "requests": {"type": "integer", "description": "Requests recorded in all."},
-    }, "A key as the admin API shows it (never the key itself).")
     return {
         **derived(accounting_wire.RESPONSES),
-        "AdminKey": admin_key,
-        "AdminKeyResponse": obj({"data": ref("AdminKey")}),
-        "AdminKeyListResponse": obj({"data": {"type": "array", "items": ref("AdminKey")}}),
         "AdminKeyPatch": {
             "type": "object", "additionalProperties": False,
             "description": "Fields to change; the others stay.",

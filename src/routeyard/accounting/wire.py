@@ -181,9 +181,41 @@ class ActivityResponse(msgspec.Struct, frozen=True):
     data: list[ActivityItem]
 
 
-#: The responses of /key, /generation and /activity, for the OpenAPI document.
+class AdminKey(msgspec.Struct, frozen=True, kw_only=True):
+    """A key as the admin API shows it (never the key itself)."""
+
+    id: int
+    name: str
+    prefix: str
+    scope: Annotated[str, Meta(description="The key's scope.",
+                               extra_json_schema={"enum": ["read", "admin"]})]
+    created_at: int
+    last_used_at: int | None
+    revoked_at: int | None
+    limit: Annotated[Usd | None, _doc("Spend limit in USD; null: none.")]
+    limit_reset: Annotated[str, Meta(
+        description="When usage counted against the limit restarts.",
+        extra_json_schema={"enum": [*RESETS, "never"]})]
+    usage: Annotated[Usd, _usd("Spent in all.")]
+    usage_daily: Annotated[Usd, _usd("This UTC day.")]
+    usage_weekly: Annotated[Usd, _usd("This UTC week.")]
+    usage_monthly: Annotated[Usd, _usd("This UTC month.")]
+    requests: Annotated[int, _doc("Requests recorded in all.")]
+
+
+class AdminKeyResponse(msgspec.Struct, frozen=True):
+    data: AdminKey
+
+
+class AdminKeyListResponse(msgspec.Struct, frozen=True):
+    data: list[AdminKey]
+
+
+#: The responses of /key, /generation, /activity and the admin key list, for the OpenAPI
+#: document.
 RESPONSES: tuple[type[msgspec.Struct], ...] = (
-    CurrentKeyResponse, GenerationResponse, ActivityResponse)
+    CurrentKeyResponse, GenerationResponse, ActivityResponse, AdminKeyResponse,
+    AdminKeyListResponse)
 
 
 def _iso(ts: float) -> str:
@@ -217,6 +249,17 @@ def key_data(key: KeyRecord, usage: Usage, now: float) -> CurrentKey:
         is_management_key=admin,
         budgets=budgets,
         effective_budget=budgets[0] if budgets else None,
+    )
+
+
+def admin_key(key: KeyRecord, usage: Usage) -> AdminKey:
+    return AdminKey(
+        id=key.id, name=key.name, prefix=key.prefix, scope=key.scope,
+        created_at=key.created_at, last_used_at=key.last_used_at, revoked_at=key.revoked_at,
+        limit=None if key.spend_limit is None else Decimal(key.spend_limit),
+        limit_reset=key.limit_reset or "never",
+        usage=usage.total, usage_daily=usage.daily, usage_weekly=usage.weekly,
+        usage_monthly=usage.monthly, requests=usage.requests,
     )
 
 

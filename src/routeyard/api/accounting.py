@@ -120,24 +120,15 @@ def parse_limit(value: object) -> Decimal | None:
     return limit
 
 
-def key_view(key: KeyRecord, rt: Any) -> dict[str, Any]:
-    usage = rt.accounting.usage_of(key.id)
-    return {
-        "id": key.id, "name": key.name, "prefix": key.prefix, "scope": key.scope,
-        "created_at": key.created_at, "last_used_at": key.last_used_at,
-        "revoked_at": key.revoked_at,
-        "limit": None if key.spend_limit is None else Decimal(key.spend_limit),
-        "limit_reset": key.limit_reset or "never",
-        "usage": usage.total, "usage_daily": usage.daily, "usage_weekly": usage.weekly,
-        "usage_monthly": usage.monthly, "requests": usage.requests,
-    }
+def key_view(key: KeyRecord, rt: Any) -> wire.AdminKey:
+    return wire.admin_key(key, rt.accounting.usage_of(key.id))
 
 
 async def list_keys(request: Request) -> Response:
     require_admin(request)
     rt = runtime(request)
     records = await asyncio.to_thread(rt.store.list_keys)
-    return _json({"data": [key_view(k, rt) for k in records]})
+    return _json(wire.AdminKeyListResponse([key_view(k, rt) for k in records]))
 
 
 async def update_key(request: Request) -> Response:
@@ -171,7 +162,7 @@ async def update_key(request: Request) -> Response:
             "problems": [{"path": p, "message": m} for p, m in problems]})
     record = await asyncio.to_thread(rt.store.set_key_limit, str(current.id), limit, reset)
     await asyncio.to_thread(rt.refresh)
-    return _json({"data": key_view(record, rt)})
+    return _json(wire.AdminKeyResponse(key_view(record, rt)))
 
 
 routes = [
