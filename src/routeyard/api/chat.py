@@ -45,7 +45,7 @@ _rng = random.Random()  # seeded from the OS at import; the plan route can take 
 _ids = random.Random()
 os.register_at_fork(after_in_child=_ids.seed)
 _encode = msgspec.json.Encoder(decimal_format="number").encode
-WATCH_DELAY = 0.02  # seconds before a request starts watching for its caller's disconnect
+WATCH_DELAY = 0.05  # seconds before a request starts watching for its caller's disconnect
 _JSON = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
 _SSE = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache"),
         (b"x-accel-buffering", b"no")]
